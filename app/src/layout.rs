@@ -1,0 +1,117 @@
+use crate::model::{Crumb, Shell};
+use leptos::prelude::*;
+
+pub fn document(shell: &Shell, title: &str, crumbs: Vec<Crumb>, body: AnyView) -> impl IntoView {
+    let full_title = if title.is_empty() {
+        shell.tenant_name.clone()
+    } else {
+        format!("{title} – {}", shell.tenant_name)
+    };
+    view! {
+        <html lang="de">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <title>{full_title}</title>
+                <link rel="stylesheet" href=shell.stylesheet_url.clone() />
+                <link rel="stylesheet" href=shell.theme_url.clone() />
+                <link rel="icon" type="image/svg+xml" href=shell.favicon_url.clone() />
+            </head>
+            <body>
+                <a class="skip-link" href="#inhalt">"Zum Inhalt springen"</a>
+                {header(shell)}
+                <main id="inhalt" class="wrap" tabindex="-1">
+                    {breadcrumbs(crumbs)}
+                    {body}
+                </main>
+                {footer(shell)}
+            </body>
+        </html>
+    }
+}
+
+fn header(shell: &Shell) -> impl IntoView {
+    let home = format!("/{}", shell.place_query);
+    let place = shell.place_name.clone().map(|name| {
+        view! { <p class="place">"Ihr Wohnort: " <strong>{name}</strong></p> }
+    });
+    view! {
+        <header class="site-header">
+            <div class="wrap header-inner">
+                <a class="brand" href=home>
+                    <img class="brand-logo" src=shell.logo_url.clone() alt="" width="48" height="48" />
+                    <span class="brand-text">
+                        <span class="brand-name">{shell.tenant_name.clone()}</span>
+                        <span class="brand-tagline">{shell.tagline.clone()}</span>
+                    </span>
+                </a>
+                <nav class="main-nav" aria-label="Hauptnavigation">
+                    <ul>
+                        <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
+                        <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
+                        <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
+                    </ul>
+                </nav>
+            </div>
+            <div class="wrap">{place}</div>
+        </header>
+    }
+}
+
+fn breadcrumbs(crumbs: Vec<Crumb>) -> Option<impl IntoView> {
+    if crumbs.is_empty() {
+        return None;
+    }
+    let last = crumbs.len() - 1;
+    Some(view! {
+        <nav class="breadcrumbs" aria-label="Sie sind hier">
+            <ol>
+                {crumbs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        if i == last {
+                            view! { <li><span aria-current="page">{c.label}</span></li> }.into_any()
+                        } else {
+                            view! { <li><a href=c.href>{c.label}</a></li> }.into_any()
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </nav>
+    })
+}
+
+fn footer(shell: &Shell) -> impl IntoView {
+    let c = &shell.contact;
+    let phone_href = format!("tel:{}", c.phone.replace([' ', '-', '/'], ""));
+    let mail_href = format!("mailto:{}", c.email);
+    view! {
+        <footer class="site-footer">
+            <div class="wrap footer-inner">
+                <section aria-labelledby="kontakt-titel">
+                    <h2 id="kontakt-titel">"Kontakt"</h2>
+                    <address>
+                        <strong>{c.name.clone()}</strong><br />
+                        {c.street.clone()}<br />
+                        {c.postcode_city.clone()}<br />
+                        "Telefon: " <a href=phone_href>{c.phone.clone()}</a><br />
+                        "E-Mail: " <a href=mail_href>{c.email.clone()}</a>
+                    </address>
+                    <ul class="plain">
+                        {c.opening_hours.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}
+                    </ul>
+                </section>
+                <nav aria-label="Rechtliches">
+                    <h2>"Rechtliches"</h2>
+                    <ul class="plain">
+                        <li><a href="/impressum">"Impressum"</a></li>
+                        <li><a href="/datenschutz">"Datenschutzerklärung"</a></li>
+                        <li><a href="/barrierefreiheit">"Erklärung zur Barrierefreiheit"</a></li>
+                        <li><a href="/ueber-diese-daten">"Über diese Daten"</a></li>
+                    </ul>
+                </nav>
+            </div>
+        </footer>
+    }
+}

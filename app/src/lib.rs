@@ -1,0 +1,43 @@
+//! The citizen pages of the Bürgerportal as Leptos components, rendered to
+//! complete HTML on the server. No hydration and no script: every interaction
+//! is a link or a form, so pages work without JavaScript and can be cached.
+#![recursion_limit = "256"]
+
+mod layout;
+pub mod model;
+mod pages;
+
+use leptos::prelude::*;
+pub use model::*;
+
+/// One renderable page of the portal.
+pub enum Page {
+    Start(StartPage),
+    LebenslagenIndex(LebenslagenIndex),
+    Lebenslage(LebenslagePage),
+    Service(Box<ServicePage>),
+    Az(AzPage),
+    Search(SearchPage),
+    Text(TextPage),
+    Error(ErrorPage),
+}
+
+/// Renders a complete HTML document.
+pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> String {
+    let owner = Owner::new();
+    owner.with(|| {
+        let body = match page {
+            Page::Start(p) => pages::start(shell, p).into_any(),
+            Page::LebenslagenIndex(p) => pages::lebenslagen_index(p).into_any(),
+            Page::Lebenslage(p) => pages::lebenslage(p).into_any(),
+            Page::Service(p) => pages::service(*p).into_any(),
+            Page::Az(p) => pages::az(p).into_any(),
+            Page::Search(p) => pages::search(p).into_any(),
+            Page::Text(p) => pages::text(p).into_any(),
+            Page::Error(p) => pages::error(p).into_any(),
+        };
+        let html = layout::document(shell, title, crumbs, body).to_html();
+        // Leptos marks dynamic boundaries with comments; a static page needs none.
+        format!("<!DOCTYPE html>{}", html.replace("<!>", ""))
+    })
+}

@@ -1,0 +1,223 @@
+//! View models: plain data the server fills and the components render.
+//! Nothing here knows about databases or HTTP.
+
+/// What every page shares: the tenant's identity and the page's place in the site.
+#[derive(Debug, Clone, Default)]
+pub struct Shell {
+    pub tenant_name: String,
+    pub tagline: String,
+    pub logo_url: String,
+    pub logo_alt: String,
+    pub stylesheet_url: String,
+    pub theme_url: String,
+    pub favicon_url: String,
+    pub contact: Contact,
+    /// Query suffix that keeps the citizen's chosen Gemeinde on internal links, e.g. "?gemeinde=010585890008".
+    pub place_query: String,
+    /// The chosen Gemeinde's name, shown in the header so the citizen sees whose answers they get.
+    pub place_name: Option<String>,
+    pub search_query: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Contact {
+    pub name: String,
+    pub street: String,
+    pub postcode_city: String,
+    pub phone: String,
+    pub email: String,
+    pub opening_hours: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Crumb {
+    pub label: String,
+    pub href: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkItem {
+    pub href: String,
+    pub label: String,
+    pub hint: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceCard {
+    pub href: String,
+    pub name: String,
+    pub summary: String,
+    pub online: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StartPage {
+    pub lebenslagen: Vec<LinkItem>,
+    pub featured: Vec<ServiceCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LebenslagenIndex {
+    pub groups: Vec<(String, Vec<LinkItem>)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LebenslagePage {
+    pub name: String,
+    pub themenfeld: String,
+    pub services: Vec<ServiceCard>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fee {
+    pub label: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Office {
+    pub name: String,
+    pub area: String,
+    pub street: String,
+    pub postcode_city: String,
+    pub phone: String,
+    pub email: String,
+    pub opening_hours: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlaceChoice {
+    /// GET target of the form (the page itself).
+    pub action: String,
+    pub gemeinden: Vec<(String, String)>,
+    pub plz: String,
+    pub error: Option<String>,
+    /// When a postcode spans several Gemeinden of this tenant: links to each.
+    pub candidates: Vec<LinkItem>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Responsibility {
+    Office(Office),
+    Unknown { place: String, contact: Contact },
+    ChoosePlace(PlaceChoice),
+}
+
+#[derive(Debug, Clone)]
+pub struct Online {
+    pub href: String,
+    pub level: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServicePage {
+    pub name: String,
+    pub catalogue_name: Option<String>,
+    pub leika: String,
+    pub short_text: String,
+    pub long_text: Vec<Block>,
+    pub fees: Vec<Fee>,
+    pub documents: Vec<String>,
+    pub deadlines: String,
+    pub processing_time: String,
+    pub legal_basis: String,
+    pub ozg_leistung: String,
+    pub lebenslagen: Vec<LinkItem>,
+    pub responsibility: Responsibility,
+    pub online: Option<Online>,
+    pub change_place_href: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AzPage {
+    pub letters: Vec<(String, String, bool)>,
+    pub current: String,
+    pub items: Vec<LinkItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    pub query: String,
+    pub results: Vec<ServiceCard>,
+    pub total: usize,
+    pub lebenslagen: Vec<LinkItem>,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Block {
+    Heading(String),
+    Paragraph(String),
+    List(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct TextPage {
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+}
+
+/// Splits plain editor text into blocks: blank lines separate paragraphs,
+/// "## " starts a heading and "- " a list item.
+pub fn blocks(text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    for chunk in text.split("\n\n") {
+        let lines: Vec<&str> = chunk
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut para = Vec::new();
+        let mut list = Vec::new();
+        for line in lines {
+            if let Some(h) = line.strip_prefix("## ") {
+                flush(&mut out, &mut para, &mut list);
+                out.push(Block::Heading(h.to_string()));
+            } else if let Some(item) = line.strip_prefix("- ") {
+                if !para.is_empty() {
+                    out.push(Block::Paragraph(para.join(" ")));
+                    para.clear();
+                }
+                list.push(item.to_string());
+            } else {
+                if !list.is_empty() {
+                    out.push(Block::List(std::mem::take(&mut list)));
+                }
+                para.push(line.to_string());
+            }
+        }
+        flush(&mut out, &mut para, &mut list);
+    }
+    out
+}
+
+fn flush(out: &mut Vec<Block>, para: &mut Vec<String>, list: &mut Vec<String>) {
+    if !para.is_empty() {
+        out.push(Block::Paragraph(para.join(" ")));
+        para.clear();
+    }
+    if !list.is_empty() {
+        out.push(Block::List(std::mem::take(list)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_becomes_blocks() {
+        let b = blocks("## Titel\nErster Satz\nzweiter.\n\n- eins\n- zwei\n\nEnde");
+        assert!(matches!(&b[0], Block::Heading(h) if h == "Titel"));
+        assert!(matches!(&b[1], Block::Paragraph(p) if p == "Erster Satz zweiter."));
+        assert!(matches!(&b[2], Block::List(l) if l.len() == 2));
+        assert!(matches!(&b[3], Block::Paragraph(p) if p == "Ende"));
+    }
+}

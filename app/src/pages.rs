@@ -1,0 +1,349 @@
+use crate::model::*;
+use leptos::prelude::*;
+
+pub fn start(shell: &Shell, p: StartPage) -> impl IntoView {
+    view! {
+        <h1 class="visually-hidden">{shell.tenant_name.clone()}</h1>
+        <section class="hero" aria-labelledby="suche-titel">
+            <h2 id="suche-titel">"Was möchten Sie erledigen?"</h2>
+            {search_form(&shell.search_query, &shell.place_query, "suche-start")}
+        </section>
+        <section aria-labelledby="lebenslagen-titel">
+            <h2 id="lebenslagen-titel">"Lebenslagen"</h2>
+            <ul class="tiles">
+                {p.lebenslagen.into_iter().map(link_tile).collect_view()}
+            </ul>
+            <p><a class="more" href=format!("/lebenslagen{}", shell.place_query)>"Alle Lebenslagen"</a></p>
+        </section>
+        <section aria-labelledby="beliebt-titel">
+            <h2 id="beliebt-titel">"Häufig gesucht"</h2>
+            {cards(p.featured)}
+        </section>
+    }
+}
+
+pub fn search_form(query: &str, place_query: &str, id: &'static str) -> impl IntoView {
+    let gemeinde = place_query.strip_prefix("?gemeinde=").map(|g| {
+        view! { <input type="hidden" name="gemeinde" value=g.to_string() /> }
+    });
+    view! {
+        <form class="search" role="search" method="get" action="/suche">
+            <label for=id>"Leistung suchen, z. B. Personalausweis oder Umzug"</label>
+            <div class="search-row">
+                <input id=id type="search" name="q" value=query.to_string() maxlength="200" autocomplete="off" />
+                {gemeinde}
+                <button type="submit">"Suchen"</button>
+            </div>
+        </form>
+    }
+}
+
+fn link_tile(item: LinkItem) -> impl IntoView {
+    view! {
+        <li>
+            <a href=item.href>{item.label}</a>
+            <span class="hint">{item.hint}</span>
+        </li>
+    }
+}
+
+fn cards(services: Vec<ServiceCard>) -> impl IntoView {
+    view! {
+        <ul class="cards">
+            {services
+                .into_iter()
+                .map(|s| {
+                    let badge = s.online.then(|| view! { <span class="badge">"Online beantragen möglich"</span> });
+                    view! {
+                        <li class="card">
+                            <a href=s.href>{s.name}</a>
+                            <p>{s.summary}</p>
+                            {badge}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+pub fn lebenslagen_index(p: LebenslagenIndex) -> impl IntoView {
+    view! {
+        <h1>"Lebenslagen"</h1>
+        <p class="lead">"Finden Sie Leistungen nach Ihrer Lebenssituation."</p>
+        {p
+            .groups
+            .into_iter()
+            .map(|(themenfeld, items)| {
+                view! {
+                    <section>
+                        <h2>{themenfeld}</h2>
+                        <ul class="tiles">{items.into_iter().map(link_tile).collect_view()}</ul>
+                    </section>
+                }
+            })
+            .collect_view()}
+    }
+}
+
+pub fn lebenslage(p: LebenslagePage) -> impl IntoView {
+    let count = format!(
+        "{} Leistungen im Themenfeld {}",
+        p.services.len(),
+        p.themenfeld
+    );
+    view! {
+        <h1>{p.name}</h1>
+        <p class="lead">{count}</p>
+        {cards(p.services)}
+    }
+}
+
+pub fn service(p: ServicePage) -> impl IntoView {
+    let online = p.online.map(|o| {
+        view! {
+            <section class="online" aria-labelledby="online-titel">
+                <h2 id="online-titel">"Online beantragen"</h2>
+                <p>"Sie können diese Leistung online beantragen. Dafür melden Sie sich mit Ihrem Servicekonto an. Erforderliches Vertrauensniveau: " <strong>{o.level}</strong> "."</p>
+                <p><a class="button online-link" href=o.href>"Online beantragen"</a></p>
+            </section>
+        }
+    });
+    let alt_name = p
+        .catalogue_name
+        .map(|n| view! { <p class="meta">"Bezeichnung im Leistungskatalog: " {n}</p> });
+    view! {
+        <article class="service">
+            <h1>{p.name}</h1>
+            <p class="lead">{p.short_text}</p>
+            {alt_name}
+            {online}
+            {responsibility(p.responsibility, p.change_place_href)}
+            {text_blocks(p.long_text)}
+            {fees(p.fees)}
+            {list_section("unterlagen", "Erforderliche Unterlagen", p.documents)}
+            {fact("fristen", "Fristen", p.deadlines)}
+            {fact("bearbeitungsdauer", "Bearbeitungsdauer", p.processing_time)}
+            {fact("rechtsgrundlage", "Rechtsgrundlage", p.legal_basis)}
+            <section aria-labelledby="einordnung-titel" class="meta-box">
+                <h2 id="einordnung-titel">"Einordnung"</h2>
+                <dl>
+                    <dt>"Leistungsschlüssel (LeiKa)"</dt><dd>{p.leika}</dd>
+                    <dt>"OZG-Leistung"</dt><dd>{p.ozg_leistung}</dd>
+                    <dt>"Lebenslagen"</dt>
+                    <dd>
+                        <ul class="plain">
+                            {p.lebenslagen.into_iter().map(|l| view! { <li><a href=l.href>{l.label}</a></li> }).collect_view()}
+                        </ul>
+                    </dd>
+                </dl>
+            </section>
+        </article>
+    }
+}
+
+fn fees(fees: Vec<Fee>) -> impl IntoView {
+    let body = if fees.is_empty() {
+        view! { <p>"Zu den Gebühren liegen keine Angaben vor. Die zuständige Stelle gibt Auskunft."</p> }.into_any()
+    } else {
+        view! {
+            <table class="fees">
+                <caption class="visually-hidden">"Gebühren"</caption>
+                <thead><tr><th scope="col">"Leistung"</th><th scope="col">"Gebühr"</th></tr></thead>
+                <tbody>
+                    {fees.into_iter().map(|f| view! { <tr><td>{f.label}</td><td class="amount">{f.amount}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        <section aria-labelledby="gebuehren-titel">
+            <h2 id="gebuehren-titel">"Was kostet das?"</h2>
+            {body}
+        </section>
+    }
+}
+
+fn list_section(
+    id: &'static str,
+    title: &'static str,
+    items: Vec<String>,
+) -> Option<impl IntoView> {
+    (!items.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby=format!("{id}-titel")>
+                <h2 id=format!("{id}-titel")>{title}</h2>
+                <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul>
+            </section>
+        }
+    })
+}
+
+fn fact(id: &'static str, title: &'static str, text: String) -> Option<impl IntoView> {
+    (!text.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby=format!("{id}-titel")>
+                <h2 id=format!("{id}-titel")>{title}</h2>
+                <p>{text}</p>
+            </section>
+        }
+    })
+}
+
+fn responsibility(r: Responsibility, change_href: Option<String>) -> impl IntoView {
+    let change = change_href.map(|h| view! { <p><a href=h>"Anderen Wohnort wählen"</a></p> });
+    let body = match r {
+        Responsibility::Office(o) => office(o).into_any(),
+        Responsibility::Unknown { place, contact } => view! {
+            <p>"Für " {place} " ist uns keine zuständige Stelle für diese Leistung bekannt. Bitte wenden Sie sich an:"</p>
+            <address>
+                <strong>{contact.name}</strong><br />
+                {contact.street}<br />
+                {contact.postcode_city}<br />
+                "Telefon: " {contact.phone}<br />
+                "E-Mail: " {contact.email}
+            </address>
+        }
+        .into_any(),
+        Responsibility::ChoosePlace(c) => place_form(c).into_any(),
+    };
+    view! {
+        <section id="zustaendig" class="responsible" aria-labelledby="zustaendig-titel">
+            <h2 id="zustaendig-titel">"Wer ist zuständig?"</h2>
+            {body}
+            {change}
+        </section>
+    }
+}
+
+fn office(o: Office) -> impl IntoView {
+    let phone = (!o.phone.is_empty()).then(|| view! { <br />"Telefon: " {o.phone} });
+    let email = (!o.email.is_empty()).then(|| view! { <br />"E-Mail: " {o.email} });
+    let street = (!o.street.is_empty()).then(|| view! { {o.street}<br /> });
+    let hours = (!o.opening_hours.is_empty()).then(|| {
+        view! {
+            <h3>"Öffnungszeiten"</h3>
+            <ul class="plain">{o.opening_hours.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}</ul>
+        }
+    });
+    view! {
+        <p class="office-name"><strong>{o.name}</strong></p>
+        <p class="office-area">"Zuständig für: " {o.area}</p>
+        <address>{street}{o.postcode_city}{phone}{email}</address>
+        {hours}
+    }
+}
+
+fn place_form(c: PlaceChoice) -> impl IntoView {
+    let error = c.error.map(|e| {
+        view! {
+            <div class="error-summary" role="alert" aria-labelledby="wohnort-fehler-titel">
+                <h3 id="wohnort-fehler-titel">"Bitte prüfen Sie Ihre Eingabe"</h3>
+                <p><a href="#plz">{e}</a></p>
+            </div>
+        }
+    });
+    let candidates = (!c.candidates.is_empty()).then(|| {
+        view! {
+            <p>"Diese Postleitzahl gehört zu mehreren Gemeinden. Bitte wählen Sie Ihre Gemeinde:"</p>
+            <ul class="plain candidates">
+                {c.candidates.into_iter().map(|l| view! { <li><a href=l.href>{l.label}</a></li> }).collect_view()}
+            </ul>
+        }
+    });
+    let has_error = error.is_some();
+    view! {
+        <p>"Die zuständige Stelle hängt davon ab, wo Sie wohnen. Bitte nennen Sie Ihre Gemeinde oder Postleitzahl."</p>
+        {error}
+        {candidates}
+        <form id="wohnort" class="place-form" method="get" action=c.action.clone()>
+            <div class="field">
+                <label for="plz">"Postleitzahl"</label>
+                <input id="plz" name="plz" type="text" inputmode="numeric" autocomplete="postal-code"
+                    maxlength="5" value=c.plz aria-invalid=has_error.then_some("true") />
+            </div>
+            <p class="or">"oder"</p>
+            <div class="field">
+                <label for="gemeinde">"Gemeinde"</label>
+                <select id="gemeinde" name="gemeinde">
+                    <option value="">"Bitte wählen"</option>
+                    {c.gemeinden.into_iter().map(|(ars, name)| view! { <option value=ars>{name}</option> }).collect_view()}
+                </select>
+            </div>
+            <button type="submit">"Zuständige Stelle anzeigen"</button>
+        </form>
+    }
+}
+
+pub fn az(p: AzPage) -> impl IntoView {
+    let heading = format!("Leistungen A–Z: {}", p.current);
+    view! {
+        <h1>{heading}</h1>
+        <nav aria-label="Anfangsbuchstaben">
+            <ul class="letters">
+                {p.letters
+                    .into_iter()
+                    .map(|(letter, href, current)| {
+                        view! { <li><a href=href aria-current=current.then_some("page")>{letter}</a></li> }
+                    })
+                    .collect_view()}
+            </ul>
+        </nav>
+        <ul class="az-list">
+            {p.items.into_iter().map(|i| view! { <li><a href=i.href>{i.label}</a> <span class="hint">{i.hint}</span></li> }).collect_view()}
+        </ul>
+    }
+}
+
+pub fn search(p: SearchPage) -> impl IntoView {
+    let summary = if p.query.is_empty() {
+        None
+    } else {
+        Some(format!("{} Treffer für „{}“", p.total, p.query))
+    };
+    let message = p.message.map(|m| view! { <p class="notice">{m}</p> });
+    let empty = (p.results.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby="weiter-titel">
+                <h2 id="weiter-titel">"Stöbern Sie nach Lebenslage"</h2>
+                <ul class="tiles">{p.lebenslagen.into_iter().map(link_tile).collect_view()}</ul>
+            </section>
+        }
+    });
+    view! {
+        <h1>"Suche"</h1>
+        {search_form(&p.query, "", "suche-seite")}
+        {message}
+        <p class="lead" role="status">{summary}</p>
+        {cards(p.results)}
+        {empty}
+    }
+}
+
+pub fn text(p: TextPage) -> impl IntoView {
+    view! {
+        <h1>{p.title}</h1>
+        {text_blocks(p.blocks)}
+    }
+}
+
+fn text_blocks(blocks: Vec<Block>) -> impl IntoView {
+    blocks
+        .into_iter()
+        .map(|b| match b {
+            Block::Heading(h) => view! { <h2>{h}</h2> }.into_any(),
+            Block::Paragraph(t) => view! { <p>{t}</p> }.into_any(),
+            Block::List(items) => view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any(),
+        })
+        .collect_view()
+}
+
+pub fn error(p: ErrorPage) -> impl IntoView {
+    view! {
+        <h1>{p.title}</h1>
+        <p class="lead">{p.message}</p>
+        <p>"Fehlercode " {p.status}</p>
+        <p><a href="/">"Zur Startseite"</a></p>
+    }
+}

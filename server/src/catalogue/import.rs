@@ -1,0 +1,236 @@
+//! The import boundary: source files in, one transaction out.
+
+use super::demo::parse_demo;
+use super::generate::{generate, Sources};
+use super::model::CatalogueData;
+use super::persist;
+use super::sources::{parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, SourceError};
+use crate::store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Bump when the generation rules change, so that an unchanged source is re-imported.
+const GENERATOR_VERSION: &str = "generate-v1";
+
+pub const GV100AD: &str = "sources/destatis-gv100ad-2025/GV100AD_30112025.txt";
+pub const PLZ: &str = "sources/plz-ags-osm-2022/zuordnung_plz_ort.csv";
+pub const OZG: &str = "sources/ozg-katalog-nrw-2019/symfony.data.sql";
+pub const GVISYS_DIR: &str = "sources/gvisys-anschriften-2011/data";
+pub const DEMO: &str = "demo/leistungen.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{file}: kann nicht gelesen werden: {reason}")]
+    Unreadable { file: String, reason: String },
+    #[error("Quelle abgelehnt: {0}")]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        ImportError::Store(StoreError::Sqlx(e))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Imported { version: i64, summary: String },
+    Unchanged { version: i64 },
+}
+
+/// Reads, checks and writes the catalogue. Anything wrong leaves the store as it was.
+pub async fn import(store: &Store, dir: &Path) -> Result<ImportOutcome, ImportError> {
+    let files = SourceFiles::read(dir)?;
+    let hash = files.hash();
+    if let Some((version, last)) = persist::latest_import(store).await? {
+        if last == hash {
+            return Ok(ImportOutcome::Unchanged { version });
+        }
+    }
+    let data = files.parse()?;
+    validate(&data)?;
+    let summary = summary(&data);
+    let version = persist::replace_all(store, &data, &hash, &summary).await?;
+    Ok(ImportOutcome::Imported { version, summary })
+}
+
+struct SourceFiles {
+    files: Vec<(String, String)>,
+}
+
+impl SourceFiles {
+    fn read(dir: &Path) -> Result<Self, ImportError> {
+        let mut names: Vec<String> = [GV100AD, PLZ, OZG, DEMO]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let gvisys = dir.join(GVISYS_DIR);
+        let mut yaml: Vec<String> = std::fs::read_dir(&gvisys)
+            .map_err(|e| unreadable(GVISYS_DIR, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".yaml"))
+            .map(|n| format!("{GVISYS_DIR}/{n}"))
+            .collect();
+        yaml.sort();
+        names.extend(yaml);
+        let files = names
+            .into_iter()
+            .map(|name| {
+                let path: PathBuf = dir.join(&name);
+                let bytes = std::fs::read(&path).map_err(|e| unreadable(&name, e))?;
+                let text = String::from_utf8(bytes).map_err(|e| ImportError::Unreadable {
+                    file: name.clone(),
+                    reason: format!(
+                        "kein gültiges UTF-8 (Byte {})",
+                        e.utf8_error().valid_up_to()
+                    ),
+                })?;
+                Ok((name, text))
+            })
+            .collect::<Result<_, ImportError>>()?;
+        Ok(SourceFiles { files })
+    }
+
+    fn text(&self, name: &str) -> &str {
+        self.files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("")
+    }
+
+    fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(GENERATOR_VERSION);
+        for (name, text) in &self.files {
+            h.update(name.as_bytes());
+            h.update([0]);
+            h.update(text.len().to_le_bytes());
+            h.update(text.as_bytes());
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn parse(&self) -> Result<CatalogueData, ImportError> {
+        let anschriften = self
+            .files
+            .iter()
+            .filter(|(n, _)| n.starts_with(GVISYS_DIR))
+            .map(|(n, t)| parse_gvisys(n, t))
+            .collect::<Result<_, _>>()?;
+        let sources = Sources {
+            gebiete: parse_gv100ad(GV100AD, self.text(GV100AD))?,
+            postcodes: parse_plz(PLZ, self.text(PLZ))?,
+            ozg: parse_ozg_dump(OZG, self.text(OZG))?,
+            anschriften,
+            demo: parse_demo(DEMO, self.text(DEMO))?,
+            demo_file: DEMO.into(),
+        };
+        Ok(generate(&sources)?)
+    }
+}
+
+fn unreadable(file: &str, e: std::io::Error) -> ImportError {
+    ImportError::Unreadable {
+        file: file.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+fn inconsistent(record: String, reason: String) -> SourceError {
+    SourceError {
+        file: "Katalog".into(),
+        record,
+        reason,
+    }
+}
+
+/// Checks what the database would otherwise refuse half-way, with a message a person can act on.
+pub fn validate(data: &CatalogueData) -> Result<(), SourceError> {
+    let mut leika = HashSet::new();
+    for l in &data.leistungen {
+        if !leika.insert(&l.leika) {
+            return Err(inconsistent(
+                format!("Leistung {}", l.leika),
+                "LeiKa-Schlüssel doppelt".into(),
+            ));
+        }
+        if l.name.trim().is_empty() {
+            return Err(inconsistent(
+                format!("Leistung {}", l.leika),
+                "Name fehlt".into(),
+            ));
+        }
+    }
+    let slugs: HashSet<&str> = data.lebenslagen.iter().map(|l| l.slug.as_str()).collect();
+    if slugs.len() != data.lebenslagen.len() {
+        return Err(inconsistent(
+            "Lebenslagen".into(),
+            "zwei Lebenslagen haben denselben Namen".into(),
+        ));
+    }
+    for l in &data.leistungen {
+        if let Some(missing) = l.lebenslagen.iter().find(|s| !slugs.contains(s.as_str())) {
+            return Err(inconsistent(
+                format!("Leistung {}", l.leika),
+                format!("unbekannte Lebenslage {missing}"),
+            ));
+        }
+    }
+    let oes: HashSet<&str> = data
+        .organisationseinheiten
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
+    if oes.len() != data.organisationseinheiten.len() {
+        return Err(inconsistent(
+            "Organisationseinheiten".into(),
+            "Kennung doppelt".into(),
+        ));
+    }
+    let mut areas = HashSet::new();
+    for z in &data.zustaendigkeiten {
+        let record = format!("Zuständigkeit {} / {}", z.leika, z.area.key());
+        if !leika.contains(&z.leika) {
+            return Err(inconsistent(record, "unbekannte Leistung".into()));
+        }
+        if !oes.contains(z.oe_id.as_str()) {
+            return Err(inconsistent(
+                record,
+                format!("unbekannte Organisationseinheit {}", z.oe_id),
+            ));
+        }
+        if !areas.insert((&z.leika, z.area.key())) {
+            return Err(inconsistent(
+                record,
+                "zwei Stellen für dasselbe Gebiet".into(),
+            ));
+        }
+    }
+    for o in &data.onlinedienste {
+        if !leika.contains(&o.leika) {
+            return Err(inconsistent(
+                format!("Onlinedienst {}", o.id),
+                "unbekannte Leistung".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn summary(d: &CatalogueData) -> String {
+    format!(
+        "{} Gebiete, {} Postleitzahl-Zuordnungen, {} Lebenslagen, {} Leistungen, {} Organisationseinheiten, {} Zuständigkeiten, {} Onlinedienste",
+        d.regions.len(),
+        d.postcodes.len(),
+        d.lebenslagen.len(),
+        d.leistungen.len(),
+        d.organisationseinheiten.len(),
+        d.zustaendigkeiten.len(),
+        d.onlinedienste.len()
+    )
+}

@@ -1,0 +1,13 @@
+//! The Zuständigkeitsfinder: services, offices, responsibilities and online
+//! services, imported from the bundled sources and read from memory.
+
+pub mod demo;
+pub mod generate;
+pub mod import;
+pub mod model;
+mod persist;
+pub mod read;
+pub mod sources;
+
+pub use import::{import, ImportError, ImportOutcome};
+pub use read::Catalogue;

@@ -1,0 +1,338 @@
+//! The catalogue as the pages read it: whole in memory, indexed, immutable.
+//! An import builds a new one and swaps it in.
+
+use super::model::*;
+use super::persist;
+use crate::keys::{Ars, LeikaKey};
+use crate::store::{Store, StoreError};
+use std::collections::HashMap;
+
+#[derive(Debug, Default)]
+pub struct Catalogue {
+    pub version: i64,
+    pub lebenslagen: Vec<Lebenslage>,
+    lebenslage_idx: HashMap<String, usize>,
+    /// Sorted by name, the order of every list a citizen reads.
+    pub leistungen: Vec<Leistung>,
+    leistung_idx: HashMap<LeikaKey, usize>,
+    by_lebenslage: HashMap<String, Vec<usize>>,
+    offices: HashMap<String, Organisationseinheit>,
+    zustaendigkeiten: HashMap<LeikaKey, Vec<(Area, String)>>,
+    online: HashMap<LeikaKey, Onlinedienst>,
+    regions: HashMap<Ars, Region>,
+    /// Gemeinden sorted by ARS, so that an area's Gemeinden are one range.
+    gemeinden: Vec<Ars>,
+    gemeinde_by_ags: HashMap<String, Ars>,
+    postcodes: HashMap<String, Vec<String>>,
+}
+
+/// The office responsible for a service in a Gemeinde, and the area it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Responsible<'a> {
+    pub office: &'a Organisationseinheit,
+    pub area: &'a Area,
+}
+
+impl Catalogue {
+    pub async fn load(store: &Store) -> Result<Option<Catalogue>, StoreError> {
+        Ok(persist::load(store)
+            .await?
+            .map(|(version, data)| Catalogue::build(version, data)))
+    }
+
+    pub fn build(version: i64, d: CatalogueData) -> Catalogue {
+        let mut leistungen = d.leistungen;
+        leistungen.sort_by(|a, b| {
+            sort_key(&a.name)
+                .cmp(&sort_key(&b.name))
+                .then(a.leika.cmp(&b.leika))
+        });
+        let mut by_lebenslage: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, l) in leistungen.iter().enumerate() {
+            for s in &l.lebenslagen {
+                by_lebenslage.entry(s.clone()).or_default().push(i);
+            }
+        }
+        let mut zustaendigkeiten: HashMap<LeikaKey, Vec<(Area, String)>> = HashMap::new();
+        for z in d.zustaendigkeiten {
+            zustaendigkeiten
+                .entry(z.leika)
+                .or_default()
+                .push((z.area, z.oe_id));
+        }
+        let mut gemeinden: Vec<Ars> = d
+            .regions
+            .iter()
+            .filter(|r| r.level == RegionLevel::Gemeinde)
+            .map(|r| r.ars.clone())
+            .collect();
+        gemeinden.sort();
+        let mut postcodes: HashMap<String, Vec<String>> = HashMap::new();
+        for p in d.postcodes {
+            postcodes.entry(p.plz).or_default().push(p.ags);
+        }
+        Catalogue {
+            version,
+            lebenslage_idx: d
+                .lebenslagen
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.slug.clone(), i))
+                .collect(),
+            lebenslagen: d.lebenslagen,
+            leistung_idx: leistungen
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.leika.clone(), i))
+                .collect(),
+            leistungen,
+            by_lebenslage,
+            offices: d
+                .organisationseinheiten
+                .into_iter()
+                .map(|o| (o.id.clone(), o))
+                .collect(),
+            zustaendigkeiten,
+            online: d
+                .onlinedienste
+                .into_iter()
+                .map(|o| (o.leika.clone(), o))
+                .collect(),
+            gemeinde_by_ags: d
+                .regions
+                .iter()
+                .filter_map(|r| r.ags.clone().map(|a| (a, r.ars.clone())))
+                .collect(),
+            regions: d.regions.into_iter().map(|r| (r.ars.clone(), r)).collect(),
+            gemeinden,
+            postcodes,
+        }
+    }
+
+    pub fn leistung(&self, key: &LeikaKey) -> Option<&Leistung> {
+        self.leistung_idx.get(key).map(|&i| &self.leistungen[i])
+    }
+
+    pub fn lebenslage(&self, slug: &str) -> Option<&Lebenslage> {
+        self.lebenslage_idx.get(slug).map(|&i| &self.lebenslagen[i])
+    }
+
+    pub fn lebenslage_by_name(&self, name: &str) -> Option<&Lebenslage> {
+        self.lebenslagen.iter().find(|l| l.name == name)
+    }
+
+    pub fn leistungen_in(&self, lebenslage: &str) -> impl Iterator<Item = &Leistung> {
+        self.by_lebenslage
+            .get(lebenslage)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.leistungen[i])
+    }
+
+    pub fn online(&self, key: &LeikaKey) -> Option<&Onlinedienst> {
+        self.online.get(key)
+    }
+
+    pub fn region(&self, ars: &Ars) -> Option<&Region> {
+        self.regions.get(ars)
+    }
+
+    /// The most specific responsibility whose area contains the Gemeinde:
+    /// Gemeinde beats Gemeindeverband beats Kreis beats Land beats Bund.
+    pub fn responsible(&self, key: &LeikaKey, gemeinde: &Ars) -> Option<Responsible<'_>> {
+        self.zustaendigkeiten
+            .get(key)?
+            .iter()
+            .filter(|(area, _)| area.contains(gemeinde))
+            .max_by_key(|(area, _)| area.specificity())
+            .and_then(|(area, oe)| {
+                Some(Responsible {
+                    office: self.offices.get(oe)?,
+                    area,
+                })
+            })
+    }
+
+    /// All Gemeinden inside an area, by name.
+    pub fn gemeinden_in(&self, area: &Ars) -> Vec<&Region> {
+        let start = self
+            .gemeinden
+            .partition_point(|g| g.as_str() < area.as_str());
+        let mut out: Vec<&Region> = self.gemeinden[start..]
+            .iter()
+            .take_while(|g| area.contains(g))
+            .filter_map(|g| self.regions.get(g))
+            .collect();
+        out.sort_by_key(|r| sort_key(&r.name));
+        out
+    }
+
+    /// The Gemeinden a postcode belongs to (a postcode may span several).
+    pub fn gemeinden_with_postcode(&self, plz: &str) -> Vec<&Region> {
+        let mut out: Vec<&Region> = self
+            .postcodes
+            .get(plz)
+            .into_iter()
+            .flatten()
+            .filter_map(|ags| self.gemeinde_by_ags.get(ags))
+            .filter_map(|ars| self.regions.get(ars))
+            .collect();
+        out.sort_by_key(|r| sort_key(&r.name));
+        out.dedup_by_key(|r| r.ars.clone());
+        out
+    }
+
+    /// How a citizen reads an area: "Amt Hüttener Berge", "Kreis Nordfriesland", "Schleswig-Holstein".
+    pub fn area_label(&self, area: &Area) -> String {
+        let Area::Region(ars) = area else {
+            return "ganz Deutschland".into();
+        };
+        let Some(r) = self.region(ars) else {
+            return format!("Gebiet {ars}");
+        };
+        match (r.level, r.type_code) {
+            (RegionLevel::Gemeinde, t) => super::generate::municipality_name(&r.name, t),
+            (RegionLevel::Gemeindeverband, Some(51)) => format!("Amt {}", r.name),
+            (RegionLevel::Kreis, Some(41)) => super::generate::municipality_name(&r.name, Some(61)),
+            (RegionLevel::Kreis, _) => format!("Kreis {}", r.name),
+            _ => r.name.clone(),
+        }
+    }
+
+    /// A plain substring search over names and keywords, until the search index lands.
+    pub fn simple_search(&self, query: &str) -> Vec<&Leistung> {
+        let words: Vec<String> = query
+            .split_whitespace()
+            .map(fold)
+            .filter(|w| w.len() > 1)
+            .collect();
+        if words.is_empty() {
+            return vec![];
+        }
+        let mut hits: Vec<(usize, &Leistung)> = self
+            .leistungen
+            .iter()
+            .filter_map(|l| {
+                let name = fold(&l.name);
+                let rest = fold(&format!(
+                    "{} {} {}",
+                    l.catalogue_name,
+                    l.keywords.join(" "),
+                    l.ozg_name
+                ));
+                let mut score = 0;
+                for w in &words {
+                    if name.contains(w.as_str()) {
+                        score += 3;
+                    } else if rest.contains(w.as_str()) {
+                        score += 1;
+                    } else {
+                        return None;
+                    }
+                }
+                Some((score + usize::from(l.source == source::DEMO) * 2, l))
+            })
+            .collect();
+        hits.sort_by(|a, b| b.0.cmp(&a.0));
+        hits.into_iter().map(|(_, l)| l).collect()
+    }
+}
+
+/// Case- and umlaut-insensitive form: "Führerschein" → "fuehrerschein".
+pub fn fold(s: &str) -> String {
+    crate::keys::slugify(s).replace('-', " ")
+}
+
+fn sort_key(name: &str) -> String {
+    fold(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ars(s: &str) -> Ars {
+        Ars::parse(s).unwrap()
+    }
+
+    fn office(id: &str) -> Organisationseinheit {
+        Organisationseinheit {
+            id: id.into(),
+            name: id.into(),
+            street: String::new(),
+            plz: String::new(),
+            city: String::new(),
+            phone: String::new(),
+            email: String::new(),
+            opening_hours: vec![],
+            source: "test".into(),
+        }
+    }
+
+    fn catalogue(areas: &[(&str, &str)]) -> Catalogue {
+        let leika = LeikaKey::parse("99050012104000").unwrap();
+        let data = CatalogueData {
+            organisationseinheiten: areas.iter().map(|(_, oe)| office(oe)).collect(),
+            zustaendigkeiten: areas
+                .iter()
+                .map(|(area, oe)| Zustaendigkeit {
+                    leika: leika.clone(),
+                    area: Area::parse(area).unwrap(),
+                    oe_id: oe.to_string(),
+                    source: "test".into(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        Catalogue::build(1, data)
+    }
+
+    fn winner(c: &Catalogue, gemeinde: &str) -> Option<String> {
+        let key = LeikaKey::parse("99050012104000").unwrap();
+        c.responsible(&key, &ars(gemeinde))
+            .map(|r| r.office.id.clone())
+    }
+
+    #[test]
+    fn each_level_beats_those_above_it() {
+        let levels = [
+            ("", "bund"),
+            ("01", "land"),
+            ("01058", "kreis"),
+            ("010585890", "amt"),
+            ("010585890008", "gemeinde"),
+        ];
+        for n in 1..=levels.len() {
+            let c = catalogue(&levels[..n]);
+            assert_eq!(
+                winner(&c, "010585890008").as_deref(),
+                Some(levels[n - 1].1),
+                "with {n} levels"
+            );
+        }
+        // The same order holds whatever order the records come in.
+        let mut reversed = levels.to_vec();
+        reversed.reverse();
+        assert_eq!(
+            winner(&catalogue(&reversed), "010585890008").as_deref(),
+            Some("gemeinde")
+        );
+    }
+
+    #[test]
+    fn areas_that_do_not_contain_the_gemeinde_are_ignored() {
+        let c = catalogue(&[
+            ("010585890008", "other-gemeinde"),
+            ("02", "hamburg"),
+            ("01058", "kreis"),
+        ]);
+        assert_eq!(winner(&c, "010585890009").as_deref(), Some("kreis"));
+    }
+
+    #[test]
+    fn nothing_found_when_no_area_matches() {
+        let c = catalogue(&[("02", "hamburg"), ("010540056056", "husum")]);
+        assert_eq!(winner(&c, "010585890008"), None);
+        assert_eq!(winner(&catalogue(&[]), "010585890008"), None);
+    }
+}

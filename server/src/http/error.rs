@@ -1,0 +1,83 @@
+//! Errors as types: each becomes a page in the tenant's branding (see
+//! `middleware::render_errors`), never a stack trace.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("nicht gefunden")]
+    NotFound,
+    #[error("ungültige Anfrage: {0}")]
+    BadRequest(String),
+    #[error("interner Fehler: {0}")]
+    Internal(String),
+}
+
+impl From<crate::store::StoreError> for AppError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+/// What the error page says; travels in the response's extensions.
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub title: String,
+    pub message: String,
+}
+
+impl ErrorInfo {
+    pub fn for_status(status: StatusCode) -> Self {
+        let (title, message) = match status {
+            StatusCode::NOT_FOUND => (
+                "Seite nicht gefunden",
+                "Diese Seite gibt es nicht oder nicht mehr. Vielleicht hilft Ihnen die Suche oder die Übersicht der Lebenslagen weiter.",
+            ),
+            s if s.is_client_error() => (
+                "Anfrage nicht verständlich",
+                "Die Adresse enthält Angaben, die wir nicht verarbeiten können. Bitte prüfen Sie die Adresse oder beginnen Sie auf der Startseite.",
+            ),
+            _ => (
+                "Ein technischer Fehler ist aufgetreten",
+                "Bitte versuchen Sie es in einigen Minuten erneut. Ihre Angaben sind nicht verloren gegangen.",
+            ),
+        };
+        ErrorInfo {
+            status,
+            title: title.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let info = match &self {
+            AppError::NotFound => ErrorInfo::for_status(StatusCode::NOT_FOUND),
+            AppError::BadRequest(msg) => ErrorInfo {
+                message: msg.clone(),
+                ..ErrorInfo::for_status(StatusCode::BAD_REQUEST)
+            },
+            AppError::Internal(detail) => {
+                tracing::error!("{detail}");
+                ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        };
+        let mut res = info.status.into_response();
+        res.extensions_mut().insert(info);
+        res
+    }
+}
+
+/// For hosts that are no tenant: says nothing about any tenant.
+pub fn plain_not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Nicht gefunden</title></head>\
+         <body><h1>Nicht gefunden</h1><p>Unter dieser Adresse ist kein Portal eingerichtet.</p></body></html>",
+    )
+        .into_response()
+}

@@ -1,0 +1,612 @@
+//! The citizen pages: each handler turns the tenant, the catalogue and the
+//! URL into a view model and renders it with the `app` components.
+
+use super::error::ErrorInfo;
+use super::middleware::Cacheable;
+use super::place::{Place, PlaceQuery};
+use super::{AppError, AppState};
+use crate::catalogue::model::{source, Leistung};
+use crate::catalogue::read::fold;
+use crate::catalogue::Catalogue;
+use crate::keys::LeikaKey;
+use crate::tenancy::Tenant;
+use app::{Block, Crumb, LinkItem, Page, ServiceCard, Shell};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub const PAGE_CACHE_CONTROL: &str = "public, max-age=60";
+const MAX_QUERY_CHARS: usize = 200;
+
+type TenantExt = Extension<Arc<Tenant>>;
+type PageResult = Result<Response, AppError>;
+
+fn html(body: String) -> Response {
+    let mut res = (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(PAGE_CACHE_CONTROL),
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    res.extensions_mut().insert(Cacheable);
+    res
+}
+
+fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) -> Shell {
+    let c = &tenant.config.contact;
+    let chosen = place.filter(|p| !p.query().is_empty());
+    Shell {
+        tenant_name: tenant.name.clone(),
+        tagline: tenant.config.tagline.clone(),
+        logo_url: state
+            .assets()
+            .url(&format!("tenants/{}", tenant.config.logo.file)),
+        logo_alt: tenant.config.logo.alt.clone(),
+        stylesheet_url: state.assets().url("style.css"),
+        theme_url: format!("/theme.css?v={}", tenant.version),
+        favicon_url: state.assets().url("favicon.svg"),
+        contact: app::Contact {
+            name: c.name.clone(),
+            street: c.street.clone(),
+            postcode_city: format!("{} {}", c.postcode, c.city),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            opening_hours: c.opening_hours.clone(),
+        },
+        place_query: place.map(Place::query).unwrap_or_default(),
+        place_name: chosen
+            .and_then(Place::gemeinde)
+            .map(|g| crate::catalogue::generate::municipality_name(&g.name, g.type_code)),
+        search_query: String::new(),
+    }
+}
+
+fn home(shell: &Shell) -> Crumb {
+    Crumb {
+        label: "Startseite".into(),
+        href: format!("/{}", shell.place_query),
+    }
+}
+
+fn crumb(label: &str, href: String) -> Crumb {
+    Crumb {
+        label: label.to_string(),
+        href,
+    }
+}
+
+pub fn service_href(l: &Leistung, place_query: &str) -> String {
+    format!("/leistungen/{}-{}{}", l.leika, l.slug, place_query)
+}
+
+fn card(c: &Catalogue, l: &Leistung, place_query: &str) -> ServiceCard {
+    let summary = if !l.short_text.is_empty() {
+        l.short_text.clone()
+    } else if !l.ozg_name.is_empty() {
+        format!("Gehört zur Leistung „{}“.", l.ozg_name)
+    } else {
+        String::new()
+    };
+    ServiceCard {
+        href: service_href(l, place_query),
+        name: l.name.clone(),
+        summary,
+        online: c.online(&l.leika).is_some(),
+    }
+}
+
+fn lebenslage_link(
+    c: &Catalogue,
+    l: &crate::catalogue::model::Lebenslage,
+    place_query: &str,
+) -> LinkItem {
+    let n = c.leistungen_in(&l.slug).count();
+    LinkItem {
+        href: format!("/lebenslagen/{}{}", l.slug, place_query),
+        label: l.name.clone(),
+        hint: format!("{n} Leistungen"),
+    }
+}
+
+fn start_lebenslagen(c: &Catalogue, tenant: &Tenant, place_query: &str) -> Vec<LinkItem> {
+    let chosen: Vec<_> = tenant
+        .config
+        .start
+        .lebenslagen
+        .iter()
+        .filter_map(|n| c.lebenslage_by_name(n))
+        .collect();
+    let list = if chosen.is_empty() {
+        c.lebenslagen.iter().take(10).collect()
+    } else {
+        chosen
+    };
+    list.into_iter()
+        .map(|l| lebenslage_link(c, l, place_query))
+        .collect()
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Query(q): Query<PlaceQuery>,
+) -> PageResult {
+    let c = state.catalogue();
+    let place = Place::resolve(&tenant, &c, &q);
+    let shell = shell(&state, &tenant, Some(&place));
+    let pq = shell.place_query.clone();
+    let featured = tenant
+        .config
+        .start
+        .featured
+        .iter()
+        .filter_map(|k| LeikaKey::parse(k).ok())
+        .filter_map(|k| c.leistung(&k))
+        .map(|l| card(&c, l, &pq))
+        .collect();
+    let page = app::StartPage {
+        lebenslagen: start_lebenslagen(&c, &tenant, &pq),
+        featured,
+    };
+    Ok(html(app::render(&shell, "", vec![], Page::Start(page))))
+}
+
+pub async fn lebenslagen(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Query(q): Query<PlaceQuery>,
+) -> PageResult {
+    let c = state.catalogue();
+    let place = Place::resolve(&tenant, &c, &q);
+    let shell = shell(&state, &tenant, Some(&place));
+    let mut groups: Vec<(String, Vec<LinkItem>)> = Vec::new();
+    let mut sorted: Vec<_> = c.lebenslagen.iter().collect();
+    sorted.sort_by(|a, b| a.themenfeld.cmp(&b.themenfeld).then(a.name.cmp(&b.name)));
+    for l in sorted {
+        let item = lebenslage_link(&c, l, &shell.place_query);
+        match groups.last_mut() {
+            Some((t, items)) if *t == l.themenfeld => items.push(item),
+            _ => groups.push((l.themenfeld.clone(), vec![item])),
+        }
+    }
+    let crumbs = vec![home(&shell), crumb("Lebenslagen", String::new())];
+    Ok(html(app::render(
+        &shell,
+        "Lebenslagen",
+        crumbs,
+        Page::LebenslagenIndex(app::LebenslagenIndex { groups }),
+    )))
+}
+
+pub async fn lebenslage(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Path(slug): Path<String>,
+    Query(q): Query<PlaceQuery>,
+) -> PageResult {
+    let c = state.catalogue();
+    let l = c.lebenslage(&slug).ok_or(AppError::NotFound)?;
+    let place = Place::resolve(&tenant, &c, &q);
+    let shell = shell(&state, &tenant, Some(&place));
+    let pq = &shell.place_query;
+    let mut services: Vec<&Leistung> = c.leistungen_in(&l.slug).collect();
+    // Fully described services first; the catalogue's bare entries follow by name.
+    services.sort_by_key(|s| s.source != source::DEMO);
+    let page = app::LebenslagePage {
+        name: l.name.clone(),
+        themenfeld: l.themenfeld.clone(),
+        services: services.into_iter().map(|s| card(&c, s, pq)).collect(),
+    };
+    let crumbs = vec![
+        home(&shell),
+        crumb("Lebenslagen", format!("/lebenslagen{pq}")),
+        crumb(&l.name, String::new()),
+    ];
+    Ok(html(app::render(
+        &shell,
+        &l.name,
+        crumbs,
+        Page::Lebenslage(page),
+    )))
+}
+
+/// `/leistungen/<leika>-<slug>`; other spellings redirect to that one.
+pub async fn service(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Path(id): Path<String>,
+    Query(q): Query<PlaceQuery>,
+) -> PageResult {
+    let c = state.catalogue();
+    let key = id
+        .get(..14)
+        .and_then(|k| LeikaKey::parse(k).ok())
+        .ok_or(AppError::NotFound)?;
+    let l = c.leistung(&key).ok_or(AppError::NotFound)?;
+    let place = Place::resolve(&tenant, &c, &q);
+    let plz_answered = q.plz.is_some() && matches!(place, Place::Known { chosen: true, .. });
+    if id != format!("{}-{}", l.leika, l.slug) {
+        return Ok(Redirect::permanent(&service_href(l, &place.query())).into_response());
+    }
+    if plz_answered {
+        return Ok(Redirect::to(&service_href(l, &place.query())).into_response());
+    }
+    let shell = shell(&state, &tenant, Some(&place));
+    let page = service_page(&c, &tenant, l, &place, &shell.place_query);
+    let crumbs = vec![
+        home(&shell),
+        crumb("Leistungen A–Z", format!("/a-z{}", shell.place_query)),
+        crumb(&l.name, String::new()),
+    ];
+    Ok(html(app::render(
+        &shell,
+        &l.name,
+        crumbs,
+        Page::Service(Box::new(page)),
+    )))
+}
+
+fn service_page(
+    c: &Catalogue,
+    tenant: &Tenant,
+    l: &Leistung,
+    place: &Place,
+    pq: &str,
+) -> app::ServicePage {
+    let path = format!("/leistungen/{}-{}", l.leika, l.slug);
+    let responsibility = match place {
+        Place::Known { gemeinde, .. } => match c.responsible(&l.leika, &gemeinde.ars) {
+            Some(r) => app::Responsibility::Office(app::Office {
+                name: r.office.name.clone(),
+                area: c.area_label(r.area),
+                street: r.office.street.clone(),
+                postcode_city: format!("{} {}", r.office.plz, r.office.city)
+                    .trim()
+                    .to_string(),
+                phone: r.office.phone.clone(),
+                email: r.office.email.clone(),
+                opening_hours: r.office.opening_hours.clone(),
+            }),
+            None => app::Responsibility::Unknown {
+                place: crate::catalogue::generate::municipality_name(
+                    &gemeinde.name,
+                    gemeinde.type_code,
+                ),
+                contact: shell_contact(tenant),
+            },
+        },
+        Place::Unknown {
+            error,
+            plz,
+            candidates,
+        } => app::Responsibility::ChoosePlace(app::PlaceChoice {
+            action: path.clone(),
+            gemeinden: c
+                .gemeinden_in(&tenant.ars)
+                .into_iter()
+                .map(|g| (g.ars.to_string(), g.name.clone()))
+                .collect(),
+            plz: plz.clone(),
+            error: error.clone(),
+            candidates: candidates
+                .iter()
+                .map(|g| LinkItem {
+                    href: format!("{path}?gemeinde={}", g.ars),
+                    label: g.name.clone(),
+                    hint: String::new(),
+                })
+                .collect(),
+        }),
+    };
+    let change_place_href =
+        matches!(place, Place::Known { chosen: true, .. }).then(|| path.clone());
+    app::ServicePage {
+        name: l.name.clone(),
+        catalogue_name: (l.catalogue_name != l.name).then(|| l.catalogue_name.clone()),
+        leika: l.leika.to_string(),
+        short_text: l.short_text.clone(),
+        long_text: app::blocks(&l.long_text),
+        fees: l
+            .fees
+            .iter()
+            .map(|f| app::Fee {
+                label: f.label.clone(),
+                amount: f.amount.clone(),
+            })
+            .collect(),
+        documents: l.documents.clone(),
+        deadlines: l.deadlines.clone(),
+        processing_time: l.processing_time.clone(),
+        legal_basis: l.legal_basis.clone(),
+        ozg_leistung: l.ozg_name.clone(),
+        lebenslagen: l
+            .lebenslagen
+            .iter()
+            .filter_map(|s| c.lebenslage(s))
+            .map(|ll| lebenslage_link(c, ll, pq))
+            .collect(),
+        responsibility,
+        online: c.online(&l.leika).map(|o| app::Online {
+            href: format!("/leistungen/{}/beantragen{pq}", l.leika),
+            level: o.vertrauensniveau.label().to_string(),
+        }),
+        change_place_href,
+    }
+}
+
+fn shell_contact(tenant: &Tenant) -> app::Contact {
+    let c = &tenant.config.contact;
+    app::Contact {
+        name: c.name.clone(),
+        street: c.street.clone(),
+        postcode_city: format!("{} {}", c.postcode, c.city),
+        phone: c.phone.clone(),
+        email: c.email.clone(),
+        opening_hours: c.opening_hours.clone(),
+    }
+}
+
+/// Hands the citizen to the online service. The consent and token hand-off
+/// of the hand-off issue will live here; for now a plain redirect.
+pub async fn apply(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+    let key = LeikaKey::parse(&id).map_err(|_| AppError::NotFound)?;
+    let c = state.catalogue();
+    let online = c.online(&key).ok_or(AppError::NotFound)?;
+    Ok(Redirect::to(&online.url).into_response())
+}
+
+fn first_letter(name: &str) -> String {
+    fold(name)
+        .chars()
+        .find(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_else(|| "#".into())
+}
+
+pub async fn az_start(
+    state: State<AppState>,
+    tenant: TenantExt,
+    q: Query<PlaceQuery>,
+) -> PageResult {
+    az_page(state, tenant, "a".into(), q).await
+}
+
+pub async fn az(
+    state: State<AppState>,
+    tenant: TenantExt,
+    Path(letter): Path<String>,
+    q: Query<PlaceQuery>,
+) -> PageResult {
+    az_page(state, tenant, letter, q).await
+}
+
+async fn az_page(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    letter: String,
+    Query(q): Query<PlaceQuery>,
+) -> PageResult {
+    let current = letter.to_uppercase();
+    if current.len() != 1 || !current.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(AppError::NotFound);
+    }
+    let c = state.catalogue();
+    let place = Place::resolve(&tenant, &c, &q);
+    let shell = shell(&state, &tenant, Some(&place));
+    let pq = &shell.place_query;
+    let letters = ('A'..='Z')
+        .map(|l| {
+            (
+                l.to_string(),
+                format!("/a-z/{}{pq}", l.to_ascii_lowercase()),
+                l.to_string() == current,
+            )
+        })
+        .collect();
+    let items = c
+        .leistungen
+        .iter()
+        .filter(|l| first_letter(&l.name) == current)
+        .map(|l| LinkItem {
+            href: service_href(l, pq),
+            label: l.name.clone(),
+            hint: String::new(),
+        })
+        .collect();
+    let crumbs = vec![home(&shell), crumb("Leistungen A–Z", String::new())];
+    let title = format!("Leistungen A–Z: {current}");
+    Ok(html(app::render(
+        &shell,
+        &title,
+        crumbs,
+        Page::Az(app::AzPage {
+            letters,
+            current,
+            items,
+        }),
+    )))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchQuery {
+    q: Option<String>,
+    gemeinde: Option<String>,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Query(sq): Query<SearchQuery>,
+) -> PageResult {
+    let c = state.catalogue();
+    let place_q = PlaceQuery {
+        gemeinde: sq.gemeinde.clone(),
+        plz: None,
+    };
+    let place = Place::resolve(&tenant, &c, &place_q);
+    let mut shell = shell(&state, &tenant, Some(&place));
+    let raw: String =
+        sq.q.unwrap_or_default()
+            .chars()
+            .filter(|ch| !ch.is_control())
+            .collect();
+    let too_long = raw.chars().count() > MAX_QUERY_CHARS;
+    let query: String = raw
+        .chars()
+        .take(MAX_QUERY_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_string();
+    let hits = c.simple_search(&query);
+    let message = if too_long {
+        Some(format!("Ihre Suchanfrage war sehr lang; wir haben nur die ersten {MAX_QUERY_CHARS} Zeichen verwendet."))
+    } else if !query.is_empty() && hits.is_empty() {
+        Some("Dazu haben wir nichts gefunden. Versuchen Sie ein anderes Wort oder stöbern Sie nach Lebenslage.".into())
+    } else {
+        None
+    };
+    shell.search_query = query.clone();
+    let page = app::SearchPage {
+        total: hits.len(),
+        results: hits
+            .iter()
+            .take(30)
+            .map(|l| card(&c, l, &shell.place_query))
+            .collect(),
+        lebenslagen: start_lebenslagen(&c, &tenant, &shell.place_query),
+        query,
+        message,
+    };
+    let crumbs = vec![home(&shell), crumb("Suche", String::new())];
+    Ok(html(app::render(
+        &shell,
+        "Suche",
+        crumbs,
+        Page::Search(page),
+    )))
+}
+
+fn text_page(state: &AppState, tenant: &Tenant, title: &str, blocks: Vec<Block>) -> Response {
+    let shell = shell(state, tenant, None);
+    let crumbs = vec![home(&shell), crumb(title, String::new())];
+    html(app::render(
+        &shell,
+        title,
+        crumbs,
+        Page::Text(app::TextPage {
+            title: title.into(),
+            blocks,
+        }),
+    ))
+}
+
+pub async fn impressum(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
+    text_page(
+        &state,
+        &t,
+        "Impressum",
+        app::blocks(&t.config.legal.impressum),
+    )
+}
+
+pub async fn datenschutz(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
+    text_page(
+        &state,
+        &t,
+        "Datenschutzerklärung",
+        app::blocks(&t.config.legal.datenschutz),
+    )
+}
+
+pub async fn barrierefreiheit(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
+    text_page(
+        &state,
+        &t,
+        "Erklärung zur Barrierefreiheit",
+        app::blocks(&t.config.legal.barrierefreiheit),
+    )
+}
+
+const ABOUT_DATA: &str = "Dieses Portal zeigt öffentliche Daten. Wir danken den Herausgebern.
+
+## Gemeindeverzeichnis
+Quelle: Statistisches Bundesamt (Destatis), Gemeindeverzeichnis GV100AD, Gebietsstand 30.11.2025. Datenlizenz Deutschland – Namensnennung – Version 2.0.
+
+## Postleitzahlen
+© OpenStreetMap-Mitwirkende, Open Database License (ODbL 1.0), bereitgestellt über suche-postleitzahl.org.
+
+## Leistungen und Lebenslagen
+OZG-Umsetzungskatalog und Leistungskatalog (LeiKa), aus der OZG-Datenbank NRW des KDN (MIT-Lizenz), Stand 2019.
+
+## Anschriften der Verwaltungen
+Statistisches Bundesamt (Destatis), Gemeindeverzeichnis-Informationssystem GV-ISys, Stand 31.12.2011.
+
+## Ergänzte Angaben
+Zuständigkeiten, Öffnungszeiten und Online-Dienste liegen in keiner dieser Quellen vor. Sie sind nach festen Regeln ergänzt und im Datenbestand als ergänzt gekennzeichnet. Einige ausführliche Leistungsbeschreibungen sind Beispieltexte dieser Demo-Installation.";
+
+pub async fn about_data(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
+    text_page(&state, &t, "Über diese Daten", app::blocks(ABOUT_DATA))
+}
+
+pub async fn theme(Extension(t): TenantExt) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        t.theme_css(),
+    )
+        .into_response()
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+pub fn error_page(state: &AppState, tenant: &Tenant, info: &ErrorInfo) -> Response {
+    let shell = shell(state, tenant, None);
+    let page = app::ErrorPage {
+        status: info.status.as_u16(),
+        title: info.title.clone(),
+        message: info.message.clone(),
+    };
+    let body = app::render(&shell, &info.title, vec![], Page::Error(page));
+    (
+        info.status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let db = state.store().ping().await;
+    let catalogue = state.catalogue().version > 0;
+    let status = if db && catalogue {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({ "database": db, "catalogue": catalogue })),
+    )
+        .into_response()
+}

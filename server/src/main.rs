@@ -1,0 +1,44 @@
+use buergerportal::config::{Cli, Command};
+use clap::Parser;
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Fehler: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let config = cli.config;
+    match cli.command {
+        Command::Serve => buergerportal::http::serve(config).await?,
+        Command::Migrate => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+        }
+        Command::Import => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+            let outcome = buergerportal::catalogue::import(&store, &config.catalogue_dir).await?;
+            buergerportal::report(&outcome);
+            println!("{outcome:?}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! One harness for every integration test: the real app on port 0, against a
+//! fresh database (SQLite file or PostgreSQL database) that already holds the
+//! migrated schema, the demo tenants and the bundled catalogue.
+//!
+//! Importing the real catalogue takes seconds, so it happens once per test
+//! binary into a template; each test gets a copy (a file copy for SQLite,
+//! `CREATE DATABASE … TEMPLATE` for PostgreSQL).
+#![allow(dead_code)]
+
+use buergerportal::config::Config;
+use buergerportal::http::AppState;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+pub fn config(database_url: String) -> Config {
+    Config {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        database_url: Some(database_url),
+        data_dir: std::env::temp_dir(),
+        tenants_dir: repo("tenants"),
+        catalogue_dir: repo("catalogue"),
+        assets_dir: repo("assets"),
+        trust_forwarded_host: false,
+        page_cache_entries: 1000,
+    }
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn postgres_url(db: &str) -> String {
+    let admin = postgres_admin_url();
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_string())
+        .unwrap_or(admin);
+    format!("{base}/{db}")
+}
+
+static SCRATCH: OnceLock<tempfile::TempDir> = OnceLock::new();
+static SQLITE_TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+static POSTGRES_TEMPLATE: OnceLock<String> = OnceLock::new();
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn scratch() -> &'static Path {
+    SCRATCH
+        .get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
+/// Runs async set-up on its own runtime, so the result outlives any one test's runtime.
+fn block_on<F: std::future::Future<Output = T> + Send + 'static, T: Send + 'static>(f: F) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    })
+    .join()
+    .expect("set-up thread")
+}
+
+fn prepared(url: String) {
+    block_on(async move {
+        let (store, _, catalogue) = buergerportal::prepare(&config(url))
+            .await
+            .expect("prepare template");
+        assert!(catalogue.version > 0, "template has a catalogue");
+        store.close().await;
+    })
+}
+
+fn sqlite_template() -> &'static PathBuf {
+    SQLITE_TEMPLATE.get_or_init(|| {
+        let path = scratch().join("template.db");
+        prepared(format!("sqlite://{}?mode=rwc", path.display()));
+        path
+    })
+}
+
+fn postgres_template() -> &'static str {
+    POSTGRES_TEMPLATE.get_or_init(|| {
+        let name = format!("bp_tmpl_{}", std::process::id());
+        let admin = postgres_admin_url();
+        let n = name.clone();
+        block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&admin)
+                .await
+                .expect("PostgreSQL on 127.0.0.1:5432 (see README)");
+            // Databases left by earlier, interrupted runs.
+            let old = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'bp\\_%'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+            for row in old {
+                let db: String = sqlx::Row::get(&row, 0);
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
+            }
+            sqlx::query(&format!("CREATE DATABASE \"{n}\""))
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        });
+        prepared(postgres_url(&name));
+        name
+    })
+}
+
+/// A fresh database of the given backend, already prepared.
+pub fn fresh_database(backend: Backend) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    match backend {
+        Backend::Sqlite => {
+            let path = scratch().join(format!("test-{n}.db"));
+            std::fs::copy(sqlite_template(), &path).expect("copy template");
+            format!("sqlite://{}?mode=rwc", path.display())
+        }
+        Backend::Postgres => {
+            let template = postgres_template().to_string();
+            let name = format!("bp_t_{}_{n}", std::process::id());
+            let admin = postgres_admin_url();
+            let db = name.clone();
+            block_on(async move {
+                let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE \"{db}\" TEMPLATE \"{template}\""))
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                pool.close().await;
+            });
+            postgres_url(&name)
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub config: Config,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = config(fresh_database(backend));
+        adjust(&mut config);
+        let (state, router) = buergerportal::http::app(&config).await.expect("app starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            state,
+            config,
+            client,
+        }
+    }
+
+    /// GET with the given Host header, as a browser on that host would send it.
+    pub async fn get(&self, host: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("http://{}{}", self.addr, path))
+            .header("host", host)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn page(&self, host: &str, path: &str) -> (u16, String) {
+        let res = self.get(host, path).await;
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    }
+}
+
+/// Declares one test per backend: `backend_test!(name, |app| async move { … })`.
+#[macro_export]
+macro_rules! backend_test {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn sqlite() {
+                let app = common::TestApp::spawn(common::Backend::Sqlite).await;
+                ($body)(app).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let app = common::TestApp::spawn(common::Backend::Postgres).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
