@@ -108,8 +108,14 @@ backend_test!(
             |dir| {
                 let toml = dir.join(catalogue::import::DEMO);
                 let text = std::fs::read_to_string(&toml).unwrap();
-                let first_key = text.split("leika = \"").nth(1).unwrap()[..14].to_string();
-                std::fs::write(toml, text.replacen(&first_key, "99999999999999", 1)).unwrap();
+                let first_key = text.split("\nleika = \"").nth(1).unwrap()[..14].to_string();
+                let broken = text.replacen(
+                    &format!("leika = \"{first_key}\""),
+                    "leika = \"99999999999999\"",
+                    1,
+                );
+                assert_ne!(broken, text);
+                std::fs::write(toml, broken).unwrap();
             },
             &["leistungen.toml", "99999999999999"],
         )
@@ -167,14 +173,9 @@ backend_test!(
     |app: TestApp| async move {
         // Kiel is a kreisfreie Stadt: its own administration does municipal and Kreis services.
         let c = app.state.catalogue();
-        let find = |words: &str| {
-            c.simple_search(words)
-                .first()
-                .map(|l| l.leika.clone())
-                .unwrap()
-        };
-        let anmeldung = find("Wohnung Anmeldung");
-        let kfz = find("Fahrzeug Zulassung");
+        // Wohnsitz Anmeldung (municipal) and Kraftfahrzeug Zulassung (Kreis).
+        let anmeldung = buergerportal::keys::LeikaKey::parse("99115005104000").unwrap();
+        let kfz = buergerportal::keys::LeikaKey::parse("99036008007000").unwrap();
         let kiel = buergerportal::keys::Ars::parse("010020000000").unwrap();
         let husum = buergerportal::keys::Ars::parse("010540056056").unwrap();
         let ascheffel = c.gemeinden_in(&buergerportal::keys::Ars::parse("010585890").unwrap())[0]
@@ -246,11 +247,11 @@ backend_test!(
         assert_eq!(status, 200);
         assert!(body.contains("Amt Hüttener Berge") && body.contains("Ihr Wohnort"));
 
-        let res = app.get(host, &format!("{service}?plz=24794")).await;
+        let res = app.get(host, &format!("{service}?plz=24791")).await;
         assert_eq!(
             res.status(),
             303,
-            "Borgstedt is the only Gemeinde of the Amt with 24794"
+            "24791 spans two Gemeinden, one of them in the Amt"
         );
         assert!(res.headers()["location"]
             .to_str()

@@ -142,7 +142,11 @@ backend_test!(service_urls_are_canonical, |app: TestApp| async move {
 backend_test!(
     online_link_hands_off_to_the_online_service,
     |app: TestApp| async move {
-        let path = demo_service_path(&app, "husum.localhost").await;
+        // Wohnsitz Anmeldung has an online service in the demo catalogue.
+        let res = app
+            .get("husum.localhost", "/leistungen/99115005104000")
+            .await;
+        let path = res.headers()["location"].to_str().unwrap().to_string();
         let (_, body) = app.page("husum.localhost", &path).await;
         let apply = body
             .split("href=\"")

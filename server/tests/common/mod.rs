@@ -104,10 +104,11 @@ fn postgres_template() -> &'static str {
                 .await
                 .expect("PostgreSQL on 127.0.0.1:5432 (see README)");
             // Databases left by earlier, interrupted runs.
-            let old = sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'bp\\_%'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+            let old =
+                sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'bp\\_%'")
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
             for row in old {
                 let db: String = sqlx::Row::get(&row, 0);
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
