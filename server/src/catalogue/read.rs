@@ -233,7 +233,7 @@ impl Catalogue {
                 Some((score + usize::from(l.source == source::DEMO) * 2, l))
             })
             .collect();
-        hits.sort_by(|a, b| b.0.cmp(&a.0));
+        hits.sort_by_key(|h| std::cmp::Reverse(h.0));
         hits.into_iter().map(|(_, l)| l).collect()
     }
 }
