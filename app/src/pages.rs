@@ -112,10 +112,11 @@ pub fn service(p: ServicePage) -> impl IntoView {
     let alt_name = p
         .catalogue_name
         .map(|n| view! { <p class="meta">"Bezeichnung im Leistungskatalog: " {n}</p> });
+    let lead = (!p.short_text.is_empty()).then(|| view! { <p class="lead">{p.short_text}</p> });
     view! {
         <article class="service">
             <h1>{p.name}</h1>
-            <p class="lead">{p.short_text}</p>
+            {lead}
             {alt_name}
             {online}
             {responsibility(p.responsibility, p.change_place_href)}

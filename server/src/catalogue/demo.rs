@@ -34,6 +34,9 @@ pub struct DemoLeistung {
     pub keywords: Vec<String>,
     pub level: Level,
     pub online: Option<String>,
+    /// Further Lebenslagen (by name) where citizens look for this service.
+    #[serde(default)]
+    pub lebenslagen: Vec<String>,
 }
 
 #[derive(Deserialize)]

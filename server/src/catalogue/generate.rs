@@ -254,6 +254,16 @@ fn leistungen(
             .get_mut(&leika)
             .ok_or_else(|| err(format!("LeiKa-Schlüssel {leika} fehlt im OZG-Katalog")))?;
         apply_demo(l, d);
+        for name in &d.lebenslagen {
+            let slug = lebenslagen
+                .iter()
+                .find(|ll| &ll.name == name)
+                .map(|ll| ll.slug.clone())
+                .ok_or_else(|| err(format!("unbekannte Lebenslage „{name}“")))?;
+            if !l.lebenslagen.contains(&slug) {
+                l.lebenslagen.push(slug);
+            }
+        }
         levels.insert(leika, d.level);
     }
     Ok((out.into_values().collect(), levels))

@@ -1,0 +1,137 @@
+// Starts the real `buergerportal serve` binary on a free port with a fresh
+// SQLite database, waits until it is ready, and stops it gracefully.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (the parent of end2end/). */
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const READY_TIMEOUT_MS = 120_000;
+const STOP_TIMEOUT_MS = 30_000;
+const LOG_LIMIT = 64 * 1024;
+
+/** The dev host names of the tenants in tenants/*.toml. */
+export const TENANTS = {
+  kiel: { host: 'kiel.localhost', name: 'Landeshauptstadt Kiel', office: 'Landeshauptstadt Kiel' },
+  husum: { host: 'husum.localhost', name: 'Stadt Husum', office: 'Stadt Husum' },
+  'huettener-berge': {
+    host: 'huettener-berge.localhost',
+    name: 'Amt Hüttener Berge',
+    office: 'Amt Hüttener Berge',
+  },
+};
+
+async function freePort() {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+/** Keeps the last LOG_LIMIT characters of a stream. */
+function tail(stream) {
+  const log = { text: '' };
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk) => {
+    log.text = (log.text + chunk).slice(-LOG_LIMIT);
+  });
+  return log;
+}
+
+/**
+ * Starts the server. Returns { port, url(tenantKey, path), stop() }.
+ * `stop()` sends SIGTERM and rejects unless the server exits with code 0.
+ */
+export async function startServer() {
+  const bin = process.env.BP_BIN ?? path.join(REPO, 'target', 'debug', 'buergerportal');
+  if (!existsSync(bin)) {
+    throw new Error(`Server binary ${bin} not found: build it with \`cargo build -p buergerportal\` or set BP_BIN`);
+  }
+  const port = await freePort();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bp-e2e-'));
+  const child = spawn(bin, ['serve'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      BIND: `127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      TENANTS_DIR: path.join(REPO, 'tenants'),
+      CATALOGUE_DIR: path.join(REPO, 'catalogue'),
+      ASSETS_DIR: path.join(REPO, 'assets'),
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+  });
+  const stdout = tail(child.stdout);
+  const stderr = tail(child.stderr);
+  const exited = new Promise((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  let exit = null;
+  exited.then((e) => {
+    exit = e;
+  });
+  // Never leave a server behind, even if the test process dies.
+  const killOnExit = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const output = () => `--- server stderr ---\n${stderr.text}\n--- server stdout ---\n${stdout.text}`;
+  const cleanup = async () => {
+    process.removeListener('exit', killOnExit);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+
+  // Readiness: poll /readyz until 200, the process dies, or the time is up.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (exit) {
+      await cleanup();
+      throw new Error(`Server exited before it was ready (${JSON.stringify(exit)})\n${output()}`);
+    }
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      await exited;
+      await cleanup();
+      throw new Error(`Server not ready after ${READY_TIMEOUT_MS / 1000} s\n${output()}`);
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 200))]);
+  }
+
+  return {
+    port,
+    /** Absolute URL of `pathAndQuery` on the tenant's dev host. */
+    url(tenant, pathAndQuery = '/') {
+      const t = TENANTS[tenant];
+      if (!t) throw new Error(`unknown tenant ${tenant}`);
+      return `http://${t.host}:${port}${pathAndQuery}`;
+    },
+    output,
+    /** Graceful shutdown: SIGTERM, then the server must exit with code 0. */
+    async stop() {
+      if (!exit) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      const { code, signal } = await exited;
+      clearTimeout(timer);
+      await cleanup();
+      if (code !== 0) {
+        throw new Error(`Server did not shut down cleanly on SIGTERM (code ${code}, signal ${signal})\n${output()}`);
+      }
+    },
+  };
+}
