@@ -65,7 +65,11 @@ pub struct LebenslagenIndex {
 pub struct LebenslagePage {
     pub name: String,
     pub themenfeld: String,
-    pub services: Vec<ServiceCard>,
+    /// Services with a full description, shown first as cards.
+    pub featured: Vec<ServiceCard>,
+    /// Every service, grouped by its OZG-Leistung so that near-identical siblings stay together.
+    pub groups: Vec<(String, Vec<LinkItem>)>,
+    pub total: usize,
 }
 
 #[derive(Debug, Clone)]

@@ -87,15 +87,34 @@ pub fn lebenslagen_index(p: LebenslagenIndex) -> impl IntoView {
 }
 
 pub fn lebenslage(p: LebenslagePage) -> impl IntoView {
-    let count = format!(
-        "{} Leistungen im Themenfeld {}",
-        p.services.len(),
-        p.themenfeld
-    );
+    let count = format!("{} Leistungen im Themenfeld {}", p.total, p.themenfeld);
+    let featured = (!p.featured.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby="wichtig-titel">
+                <h2 id="wichtig-titel">"Häufig gebraucht"</h2>
+                {cards(p.featured)}
+            </section>
+        }
+    });
     view! {
         <h1>{p.name}</h1>
         <p class="lead">{count}</p>
-        {cards(p.services)}
+        {featured}
+        <section aria-labelledby="alle-titel">
+            <h2 id="alle-titel">"Alle Leistungen"</h2>
+            {p
+                .groups
+                .into_iter()
+                .map(|(title, items)| {
+                    view! {
+                        <h3>{title}</h3>
+                        <ul class="az-list">
+                            {items.into_iter().map(|i| view! { <li><a href=i.href>{i.label}</a></li> }).collect_view()}
+                        </ul>
+                    }
+                })
+                .collect_view()}
+        </section>
     }
 }
 

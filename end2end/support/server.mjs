@@ -121,6 +121,17 @@ export async function startServer() {
       if (!t) throw new Error(`unknown tenant ${tenant}`);
       return `http://${t.host}:${port}${pathAndQuery}`;
     },
+    /**
+     * For requests made from Node (e.g. `page.request`), where `*.localhost` may not
+     * resolve: the URL rewritten to 127.0.0.1 plus request options with the Host header.
+     * Use as `page.request.get(...server.direct(url, { maxRedirects: 0 }))`.
+     */
+    direct(url, options = {}) {
+      const u = new URL(url);
+      const host = u.host;
+      u.hostname = '127.0.0.1';
+      return [u.href, { ...options, headers: { ...options.headers, host } }];
+    },
     output,
     /** Graceful shutdown: SIGTERM, then the server must exit with code 0. */
     async stop() {

@@ -61,7 +61,7 @@ async function assertOnlineLink(page, leika) {
   const href = await link.getAttribute('href');
   assert.match(href, /\/beantragen$/);
   // Nothing listens at the form provider: check the redirect without following it.
-  const res = await page.request.get(new URL(href, page.url()).href, { maxRedirects: 0 });
+  const res = await page.request.get(...server.direct(new URL(href, page.url()), { maxRedirects: 0 }));
   assert.equal(res.status(), 303);
   const location = res.headers()['location'];
   assert.ok(location?.includes(leika), `Location ${location} names the LeiKa key ${leika}`);
@@ -92,7 +92,7 @@ describe('journey to "Wohnsitz anmelden" without JavaScript', () => {
     assert.equal(await text(page.locator('h1')), 'Wohnsitz anmelden');
     assert.equal(await page.locator('form#wohnort').count(), 0);
     await assertOffice(page, 'huettener-berge');
-    assert.match(await text(page.locator('.site-header .place')), /Ihr Wohnort:\s*Holtsee/);
+    assert.match(await text(page.locator('.site-header .place')), /Ihr Wohnort:.*\bHoltsee$/);
     await assertOnlineLink(page, leika);
   });
 
@@ -117,6 +117,6 @@ describe('journey to "Wohnsitz anmelden" without JavaScript', () => {
     await page.locator('#zustaendig ul.candidates').getByRole('link', { name: chosen, exact: true }).click();
     await page.waitForURL(/[?&]gemeinde=\d{12}/);
     await assertOffice(page, 'huettener-berge');
-    assert.match(await text(page.locator('.site-header .place')), new RegExp(`Ihr Wohnort:\\s*${escapeRegExp(chosen)}`));
+    assert.match(await text(page.locator('.site-header .place')), new RegExp(`Ihr Wohnort:.*${escapeRegExp(chosen)}$`));
   });
 });

@@ -50,7 +50,10 @@ fn run() -> Result<()> {
 
 fn bench_seconds() -> Result<u64> {
     match std::env::var("BENCH_SECONDS") {
-        Ok(s) => Ok(s.trim().parse().map_err(|_| format!("BENCH_SECONDS={s:?} is not a number"))?),
+        Ok(s) => Ok(s
+            .trim()
+            .parse()
+            .map_err(|_| format!("BENCH_SECONDS={s:?} is not a number"))?),
         Err(_) => Ok(10),
     }
 }
@@ -208,7 +211,11 @@ impl Portal {
         let started = Instant::now();
         guard.wait_for_200(addr, "/readyz", Duration::from_secs(300))?;
         println!("portal ready on {addr} after {:.1?}", started.elapsed());
-        Ok(Portal { addr, _guard: guard, _data: data })
+        Ok(Portal {
+            addr,
+            _guard: guard,
+            _data: data,
+        })
     }
 }
 
@@ -243,7 +250,11 @@ impl Nginx {
         )?;
         guard.wait_for_200(addr, "/start.html", Duration::from_secs(30))?;
         println!("nginx ready on {addr}");
-        Ok(Nginx { addr, _guard: guard, _dir: dir })
+        Ok(Nginx {
+            addr,
+            _guard: guard,
+            _dir: dir,
+        })
     }
 }
 
@@ -315,13 +326,22 @@ fn parse_reply(raw: &[u8]) -> Result<Reply> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or("response without status")?;
-    let mut reply = Reply { status, head, body: Vec::new() };
+    let mut reply = Reply {
+        status,
+        head,
+        body: Vec::new(),
+    };
     let rest = &raw[end + 4..];
-    reply.body = if reply.header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+    reply.body = if reply
+        .header("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
         dechunk(rest).ok_or("malformed chunked body")?
     } else if let Some(len) = reply.header("content-length") {
         let len: usize = len.parse()?;
-        rest.get(..len).ok_or("body shorter than Content-Length")?.to_vec()
+        rest.get(..len)
+            .ok_or("body shorter than Content-Length")?
+            .to_vec()
     } else {
         rest.to_vec()
     };
@@ -381,7 +401,9 @@ fn fetch_page(addr: SocketAddr, path: &str) -> Result<Page> {
     let mut reply = get(addr, path)?;
     let mut path = path.to_string();
     if (300..400).contains(&reply.status) {
-        let location = reply.header("location").ok_or("redirect without Location")?;
+        let location = reply
+            .header("location")
+            .ok_or("redirect without Location")?;
         path = location_path(location);
         println!("{SERVICE_PATH} redirects ({}) to {path}", reply.status);
         reply = get(addr, &path)?;
@@ -399,12 +421,19 @@ fn fetch_page(addr: SocketAddr, path: &str) -> Result<Page> {
     if second.body != reply.body {
         return Err(format!("portal {path} differs between two fetches").into());
     }
-    Ok(Page { path, head_bytes: reply.head.len(), body: reply.body })
+    Ok(Page {
+        path,
+        head_bytes: reply.head.len(),
+        body: reply.body,
+    })
 }
 
 /// nginx must answer 200 with exactly the bytes the portal served.
 fn check_identical(pages: &Pages, nginx: SocketAddr) -> Result<()> {
-    for (page, file) in [(&pages.start, "/start.html"), (&pages.service, "/service.html")] {
+    for (page, file) in [
+        (&pages.start, "/start.html"),
+        (&pages.service, "/service.html"),
+    ] {
         let reply = get(nginx, file)?;
         if reply.status != 200 {
             return Err(format!("nginx answered {} for {file}", reply.status).into());
@@ -513,7 +542,11 @@ fn parse_wrk(text: &str) -> std::result::Result<Sample, String> {
         .map_err(|e| format!("Requests/sec: {e}"))?;
     let p50_us = parse_duration_us(field("50%")?)?;
     let p99_us = parse_duration_us(field("99%")?)?;
-    Ok(Sample { rps, p50_us, p99_us })
+    Ok(Sample {
+        rps,
+        p50_us,
+        p99_us,
+    })
 }
 
 /// wrk prints latencies as `635.91us`, `1.23ms`, `1.01s`, `2.00m`.
@@ -559,7 +592,9 @@ fn fmt_us(us: f64) -> String {
 }
 
 fn print_report(targets: &[Target], rounds: &[Vec<Sample>], seconds: u64) {
-    let medians: Vec<Sample> = (0..targets.len()).map(|t| median_sample(rounds, t)).collect();
+    let medians: Vec<Sample> = (0..targets.len())
+        .map(|t| median_sample(rounds, t))
+        .collect();
     let mut table = String::new();
     let _ = writeln!(
         table,

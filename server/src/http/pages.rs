@@ -199,13 +199,36 @@ pub async fn lebenslage(
     let place = Place::resolve(&tenant, &c, &q);
     let shell = shell(&state, &tenant, Some(&place));
     let pq = &shell.place_query;
-    let mut services: Vec<&Leistung> = c.leistungen_in(&l.slug).collect();
-    // Fully described services first; the catalogue's bare entries follow by name.
-    services.sort_by_key(|s| s.source != source::DEMO);
+    let services: Vec<&Leistung> = c.leistungen_in(&l.slug).collect();
+    let mut groups: Vec<(String, Vec<LinkItem>)> = Vec::new();
+    let mut by_bundle: Vec<&Leistung> = services.clone();
+    by_bundle.sort_by(|a, b| a.ozg_name.cmp(&b.ozg_name));
+    for s in by_bundle {
+        let title = if s.ozg_name.is_empty() {
+            "Weitere Leistungen".to_string()
+        } else {
+            s.ozg_name.clone()
+        };
+        let item = LinkItem {
+            href: service_href(s, pq),
+            label: s.name.clone(),
+            hint: String::new(),
+        };
+        match groups.last_mut() {
+            Some((t, items)) if *t == title => items.push(item),
+            _ => groups.push((title, vec![item])),
+        }
+    }
     let page = app::LebenslagePage {
         name: l.name.clone(),
         themenfeld: l.themenfeld.clone(),
-        services: services.into_iter().map(|s| card(&c, s, pq)).collect(),
+        featured: services
+            .iter()
+            .filter(|s| s.source == source::DEMO)
+            .map(|s| card(&c, s, pq))
+            .collect(),
+        groups,
+        total: services.len(),
     };
     let crumbs = vec![
         home(&shell),
