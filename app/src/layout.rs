@@ -25,6 +25,7 @@ pub fn document(shell: &Shell, title: &str, crumbs: Vec<Crumb>, body: AnyView) -
                     {body}
                 </main>
                 {footer(shell)}
+                <script src=shell.script_url.clone() defer></script>
             </body>
         </html>
     }

@@ -11,6 +11,8 @@ pub struct Shell {
     pub stylesheet_url: String,
     pub theme_url: String,
     pub favicon_url: String,
+    /// Progressive enhancement only (search suggestions); every page works without it.
+    pub script_url: String,
     pub contact: Contact,
     /// Query suffix that keeps the citizen's chosen Gemeinde on internal links, e.g. "?gemeinde=010585890008".
     pub place_query: String,
@@ -48,6 +50,8 @@ pub struct ServiceCard {
     pub name: String,
     pub summary: String,
     pub online: bool,
+    /// "Zuständig: …", where known for this tenant.
+    pub office: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +150,21 @@ pub struct SearchPage {
     pub total: usize,
     pub lebenslagen: Vec<LinkItem>,
     pub message: Option<String>,
+    /// "Meinten Sie …?" when nothing was found.
+    pub suggestion: Option<LinkItem>,
+    pub facets: Vec<Facet>,
+    pub online_facet: Option<Facet>,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+    pub page_label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Facet {
+    pub label: String,
+    pub count: usize,
+    pub href: String,
+    pub selected: bool,
 }
 
 #[derive(Debug, Clone)]

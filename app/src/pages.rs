@@ -30,7 +30,7 @@ pub fn search_form(query: &str, place_query: &str, id: &'static str) -> impl Int
         <form class="search" role="search" method="get" action="/suche">
             <label for=id>"Leistung suchen, z. B. Personalausweis oder Umzug"</label>
             <div class="search-row">
-                <input id=id type="search" name="q" value=query.to_string() maxlength="200" autocomplete="off" />
+                <input id=id type="search" name="q" value=query.to_string() maxlength="200" autocomplete="off" data-suggest="true" />
                 {gemeinde}
                 <button type="submit">"Suchen"</button>
             </div>
@@ -54,10 +54,12 @@ fn cards(services: Vec<ServiceCard>) -> impl IntoView {
                 .into_iter()
                 .map(|s| {
                     let badge = s.online.then(|| view! { <span class="badge">"Online beantragen möglich"</span> });
+                    let office = s.office.map(|o| view! { <p class="card-office">{o}</p> });
                     view! {
                         <li class="card">
                             <a href=s.href>{s.name}</a>
                             <p>{s.summary}</p>
+                            {office}
                             {badge}
                         </li>
                     }
@@ -316,14 +318,35 @@ pub fn az(p: AzPage) -> impl IntoView {
     }
 }
 
-pub fn search(p: SearchPage) -> impl IntoView {
-    let summary = if p.query.is_empty() {
-        None
-    } else {
-        Some(format!("{} Treffer für „{}“", p.total, p.query))
-    };
+pub fn search(shell: &Shell, p: SearchPage) -> impl IntoView {
+    let summary = (!p.query.is_empty())
+        .then(|| format!("{} Treffer für „{}“ {}", p.total, p.query, p.page_label));
     let message = p.message.map(|m| view! { <p class="notice">{m}</p> });
-    let empty = (p.results.is_empty()).then(|| {
+    let suggestion = p
+        .suggestion
+        .map(|s| view! { <p class="notice">"Meinten Sie " <a href=s.href>{s.label}</a> "?"</p> });
+    let filters = (!p.facets.is_empty() || p.online_facet.is_some()).then(|| {
+        view! {
+            <nav class="facets" aria-labelledby="filter-titel">
+                <h2 id="filter-titel">"Ergebnisse eingrenzen"</h2>
+                {p.online_facet.map(|f| view! { <ul class="plain">{facet(f)}</ul> })}
+                <h3>"Nach Lebenslage"</h3>
+                <ul class="plain">{p.facets.into_iter().map(facet).collect_view()}</ul>
+            </nav>
+        }
+    });
+    let results = (!p.results.is_empty()).then(|| cards(p.results));
+    let pager = (p.previous.is_some() || p.next.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label="Seiten">
+                <ul class="plain">
+                    {p.previous.map(|h| view! { <li><a href=h rel="prev">"Vorherige Seite"</a></li> })}
+                    {p.next.map(|h| view! { <li><a href=h rel="next">"Nächste Seite"</a></li> })}
+                </ul>
+            </nav>
+        }
+    });
+    let empty = p.total.eq(&0).then(|| {
         view! {
             <section aria-labelledby="weiter-titel">
                 <h2 id="weiter-titel">"Stöbern Sie nach Lebenslage"</h2>
@@ -333,12 +356,21 @@ pub fn search(p: SearchPage) -> impl IntoView {
     });
     view! {
         <h1>"Suche"</h1>
-        {search_form(&p.query, "", "suche-seite")}
+        {search_form(&p.query, &shell.place_query, "suche-seite")}
         {message}
-        <p class="lead" role="status">{summary}</p>
-        {cards(p.results)}
+        {suggestion}
+        {summary.map(|s| view! { <p class="lead" role="status">{s}</p> })}
+        <div class="search-results">
+            {filters}
+            <div>{results}{pager}</div>
+        </div>
         {empty}
     }
+}
+
+fn facet(f: Facet) -> impl IntoView {
+    let label = format!("{} ({})", f.label, f.count);
+    view! { <li><a href=f.href aria-current=f.selected.then_some("true")>{label}</a></li> }
 }
 
 pub fn text(p: TextPage) -> impl IntoView {

@@ -98,12 +98,13 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         return res;
     }
     let info = res.extensions().get::<ErrorInfo>().cloned();
-    let is_html = res
+    // HTML pages and JSON problems already speak for themselves.
+    let speaks = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if info.is_none() && is_html {
+        .is_some_and(|v| v.starts_with("text/html") || v.contains("json"));
+    if info.is_none() && speaks {
         return res;
     }
     let info = info.unwrap_or_else(|| ErrorInfo::for_status(status));
@@ -136,10 +137,17 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
     };
+    let viewed = viewed_service(req.uri().path()).map(String::from);
     if let Some(hit) = state.cache().get(&key) {
+        if let Some(leika) = &viewed {
+            state.count_view(leika);
+        }
         return hit.response();
     }
     let res = next.run(req).await;
+    if let (Some(leika), StatusCode::OK) = (&viewed, res.status()) {
+        state.count_view(leika);
+    }
     if res.status() != StatusCode::OK || res.extensions().get::<Cacheable>().is_none() {
         return res;
     }
@@ -150,6 +158,14 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
     state.cache().put(key, bytes.clone(), content_type);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The LeiKa key of a service page path, for the aggregate view counts.
+fn viewed_service(path: &str) -> Option<&str> {
+    let key = path.strip_prefix("/leistungen/")?.get(..14)?;
+    let rest = &path["/leistungen/".len() + 14..];
+    (key.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with('-') && !rest.contains('/'))
+        .then_some(key)
 }
 
 /// Anonymous until the citizen logs in: no session cookie.

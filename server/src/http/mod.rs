@@ -6,6 +6,7 @@ mod error;
 mod middleware;
 mod pages;
 mod place;
+mod search;
 
 pub use assets::Assets;
 pub use cache::PageCache;
@@ -13,12 +14,53 @@ pub use error::AppError;
 
 use crate::catalogue::Catalogue;
 use crate::config::Config;
+use crate::keys::LeikaKey;
+use crate::search::synonyms::Synonyms;
+use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::tenancy::Tenants;
 use axum::routing::get;
 use axum::Router;
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+
+/// The catalogue and its search index, always of the same version: search hits
+/// point into the catalogue, so they are swapped together.
+pub struct Content {
+    pub catalogue: Arc<Catalogue>,
+    pub search: SearchIndex,
+}
+
+/// What the search index is built with besides the catalogue.
+#[derive(Clone, Default)]
+pub struct SearchConfig {
+    pub synonyms: Synonyms,
+    pub lexicon: Vec<String>,
+}
+
+impl SearchConfig {
+    pub fn load(catalogue_dir: &std::path::Path) -> Result<SearchConfig, String> {
+        let read = |name: &str| {
+            std::fs::read_to_string(catalogue_dir.join("search").join(name))
+                .map_err(|e| format!("search/{name}: {e}"))
+        };
+        let synonyms = Synonyms::parse("search/synonyms.txt", &read("synonyms.txt")?)?;
+        let lexicon = read("lexicon.txt")?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        Ok(SearchConfig { synonyms, lexicon })
+    }
+
+    pub fn build(&self, catalogue: Arc<Catalogue>) -> Result<Content, String> {
+        let search = SearchIndex::build(&catalogue, self.synonyms.clone(), &self.lexicon)
+            .map_err(|e| format!("Suchindex: {e}"))?;
+        Ok(Content { catalogue, search })
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
@@ -26,7 +68,11 @@ pub struct AppState(Arc<Inner>);
 struct Inner {
     store: Store,
     tenants: RwLock<Arc<Tenants>>,
-    catalogue: RwLock<Arc<Catalogue>>,
+    content: RwLock<Arc<Content>>,
+    search_config: SearchConfig,
+    /// Service page views not yet written to the store, and the totals for ranking.
+    views_pending: Mutex<HashMap<String, u64>>,
+    views: RwLock<Arc<HashMap<LeikaKey, u64>>>,
     assets: Assets,
     cache: PageCache,
     trust_forwarded_host: bool,
@@ -36,14 +82,18 @@ impl AppState {
     pub fn new(
         store: Store,
         tenants: Arc<Tenants>,
-        catalogue: Arc<Catalogue>,
+        content: Content,
+        search_config: SearchConfig,
         assets: Assets,
         config: &Config,
     ) -> Self {
         AppState(Arc::new(Inner {
             store,
             tenants: RwLock::new(tenants),
-            catalogue: RwLock::new(catalogue),
+            content: RwLock::new(Arc::new(content)),
+            search_config,
+            views_pending: Mutex::new(HashMap::new()),
+            views: RwLock::new(Arc::new(HashMap::new())),
             assets,
             cache: PageCache::new(config.page_cache_entries),
             trust_forwarded_host: config.trust_forwarded_host,
@@ -62,12 +112,34 @@ impl AppState {
             .clone()
     }
 
-    pub fn catalogue(&self) -> Arc<Catalogue> {
+    pub fn content(&self) -> Arc<Content> {
         self.0
-            .catalogue
+            .content
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        self.content().catalogue.clone()
+    }
+
+    pub fn views(&self) -> Arc<HashMap<LeikaKey, u64>> {
+        self.0
+            .views
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn count_view(&self, leika: &str) {
+        *self
+            .0
+            .views_pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(leika.to_string())
+            .or_insert(0) += 1;
     }
 
     pub fn assets(&self) -> &Assets {
@@ -78,8 +150,8 @@ impl AppState {
         &self.0.cache
     }
 
-    pub fn set_catalogue(&self, catalogue: Arc<Catalogue>) {
-        *self.0.catalogue.write().unwrap_or_else(|e| e.into_inner()) = catalogue;
+    pub fn set_content(&self, content: Content) {
+        *self.0.content.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(content);
     }
 
     pub fn set_tenants(&self, tenants: Arc<Tenants>) {
@@ -95,8 +167,19 @@ impl AppState {
         let catalogue_version = crate::store::int(&versions, "c")?.unwrap_or(0);
         if catalogue_version != self.catalogue().version {
             if let Some(c) = Catalogue::load(self.store()).await? {
-                tracing::info!(version = c.version, "Katalog neu geladen");
-                self.set_catalogue(Arc::new(c));
+                let config = self.0.search_config.clone();
+                let built = tokio::task::spawn_blocking(move || config.build(Arc::new(c))).await;
+                match built {
+                    Ok(Ok(content)) => {
+                        tracing::info!(
+                            version = content.catalogue.version,
+                            "Katalog und Suchindex neu geladen"
+                        );
+                        self.set_content(content);
+                    }
+                    Ok(Err(e)) => tracing::error!("{e}"),
+                    Err(e) => tracing::error!("Suchindex: {e}"),
+                }
             }
         }
         let tenant_sum = crate::store::int(&versions, "t")?.unwrap_or(0);
@@ -104,6 +187,41 @@ impl AppState {
         if tenant_sum != current {
             self.set_tenants(Arc::new(Tenants::load(self.store()).await?));
         }
+        self.flush_views().await
+    }
+
+    /// Adds the counted page views to the store and reloads the totals.
+    async fn flush_views(&self) -> Result<(), crate::store::StoreError> {
+        let pending = std::mem::take(
+            &mut *self
+                .0
+                .views_pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        if pending.is_empty() && !self.views().is_empty() {
+            return Ok(());
+        }
+        for (leika, n) in &pending {
+            sqlx::query(
+                "INSERT INTO service_views (leika, views) VALUES ($1, $2) \
+                 ON CONFLICT (leika) DO UPDATE SET views = service_views.views + excluded.views",
+            )
+            .bind(leika)
+            .bind(*n as i64)
+            .execute(self.store().pool())
+            .await?;
+        }
+        let mut totals = HashMap::new();
+        for row in sqlx::query("SELECT leika, views FROM service_views")
+            .fetch_all(self.store().pool())
+            .await?
+        {
+            if let Ok(key) = LeikaKey::parse(&crate::store::text(&row, "leika")?) {
+                totals.insert(key, crate::store::int(&row, "views")?.unwrap_or(0) as u64);
+            }
+        }
+        *self.0.views.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(totals);
         Ok(())
     }
 }
@@ -117,7 +235,10 @@ pub fn router(state: AppState) -> Router {
         .route("/leistungen/{id}/beantragen", get(pages::apply))
         .route("/a-z", get(pages::az_start))
         .route("/a-z/{letter}", get(pages::az))
-        .route("/suche", get(pages::search))
+        .route("/suche", get(search::page))
+        .route("/api/v1/search", get(search::api))
+        .route("/api/v1/suggest", get(search::suggest))
+        .route("/api/openapi.json", get(search::openapi))
         .route("/impressum", get(pages::impressum))
         .route("/datenschutz", get(pages::datenschutz))
         .route("/barrierefreiheit", get(pages::barrierefreiheit))
@@ -150,7 +271,12 @@ pub fn router(state: AppState) -> Router {
 pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartError> {
     let (store, tenants, catalogue) = crate::prepare(config).await?;
     let assets = Assets::load(&config.assets_dir).map_err(crate::StartError::Assets)?;
-    let state = AppState::new(store, tenants, catalogue, assets, config);
+    let search_config =
+        SearchConfig::load(&config.catalogue_dir).map_err(crate::StartError::Serve)?;
+    let content = search_config
+        .build(catalogue)
+        .map_err(crate::StartError::Serve)?;
+    let state = AppState::new(store, tenants, content, search_config, assets, config);
     Ok((state.clone(), router(state)))
 }
 

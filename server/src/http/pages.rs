@@ -14,11 +14,9 @@ use app::{Block, Crumb, LinkItem, Page, ServiceCard, Shell};
 use axum::extract::{Extension, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use std::sync::Arc;
 
 pub const PAGE_CACHE_CONTROL: &str = "public, max-age=60";
-const MAX_QUERY_CHARS: usize = 200;
 
 type TenantExt = Extension<Arc<Tenant>>;
 type PageResult = Result<Response, AppError>;
@@ -42,7 +40,7 @@ fn html(body: String) -> Response {
     res
 }
 
-fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) -> Shell {
+pub(super) fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) -> Shell {
     let c = &tenant.config.contact;
     let chosen = place.filter(|p| !p.query().is_empty());
     Shell {
@@ -55,6 +53,7 @@ fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) -> Shell {
         stylesheet_url: state.assets().url("style.css"),
         theme_url: format!("/theme.css?v={}", tenant.version),
         favicon_url: state.assets().url("favicon.svg"),
+        script_url: state.assets().url("js/suggest.js"),
         contact: app::Contact {
             name: c.name.clone(),
             street: c.street.clone(),
@@ -71,7 +70,7 @@ fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) -> Shell {
     }
 }
 
-fn home(shell: &Shell) -> Crumb {
+pub(super) fn home(shell: &Shell) -> Crumb {
     Crumb {
         label: "Startseite".into(),
         href: format!("/{}", shell.place_query),
@@ -89,7 +88,7 @@ pub fn service_href(l: &Leistung, place_query: &str) -> String {
     format!("/leistungen/{}-{}{}", l.leika, l.slug, place_query)
 }
 
-fn card(c: &Catalogue, l: &Leistung, place_query: &str) -> ServiceCard {
+pub(super) fn card(c: &Catalogue, l: &Leistung, place_query: &str) -> ServiceCard {
     let summary = if !l.short_text.is_empty() {
         l.short_text.clone()
     } else if !l.ozg_name.is_empty() {
@@ -102,6 +101,7 @@ fn card(c: &Catalogue, l: &Leistung, place_query: &str) -> ServiceCard {
         name: l.name.clone(),
         summary,
         online: c.online(&l.leika).is_some(),
+        office: None,
     }
 }
 
@@ -118,7 +118,7 @@ fn lebenslage_link(
     }
 }
 
-fn start_lebenslagen(c: &Catalogue, tenant: &Tenant, place_query: &str) -> Vec<LinkItem> {
+pub(super) fn lebenslage_links(c: &Catalogue, tenant: &Tenant, place_query: &str) -> Vec<LinkItem> {
     let chosen: Vec<_> = tenant
         .config
         .start
@@ -155,7 +155,7 @@ pub async fn start(
         .map(|l| card(&c, l, &pq))
         .collect();
     let page = app::StartPage {
-        lebenslagen: start_lebenslagen(&c, &tenant, &pq),
+        lebenslagen: lebenslage_links(&c, &tenant, &pq),
         featured,
     };
     Ok(html(app::render(&shell, "", vec![], Page::Start(page))))
@@ -457,65 +457,6 @@ async fn az_page(
             current,
             items,
         }),
-    )))
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct SearchQuery {
-    q: Option<String>,
-    gemeinde: Option<String>,
-}
-
-pub async fn search(
-    State(state): State<AppState>,
-    Extension(tenant): TenantExt,
-    Query(sq): Query<SearchQuery>,
-) -> PageResult {
-    let c = state.catalogue();
-    let place_q = PlaceQuery {
-        gemeinde: sq.gemeinde.clone(),
-        plz: None,
-    };
-    let place = Place::resolve(&tenant, &c, &place_q);
-    let mut shell = shell(&state, &tenant, Some(&place));
-    let raw: String =
-        sq.q.unwrap_or_default()
-            .chars()
-            .filter(|ch| !ch.is_control())
-            .collect();
-    let too_long = raw.chars().count() > MAX_QUERY_CHARS;
-    let query: String = raw
-        .chars()
-        .take(MAX_QUERY_CHARS)
-        .collect::<String>()
-        .trim()
-        .to_string();
-    let hits = c.simple_search(&query);
-    let message = if too_long {
-        Some(format!("Ihre Suchanfrage war sehr lang; wir haben nur die ersten {MAX_QUERY_CHARS} Zeichen verwendet."))
-    } else if !query.is_empty() && hits.is_empty() {
-        Some("Dazu haben wir nichts gefunden. Versuchen Sie ein anderes Wort oder stöbern Sie nach Lebenslage.".into())
-    } else {
-        None
-    };
-    shell.search_query = query.clone();
-    let page = app::SearchPage {
-        total: hits.len(),
-        results: hits
-            .iter()
-            .take(30)
-            .map(|l| card(&c, l, &shell.place_query))
-            .collect(),
-        lebenslagen: start_lebenslagen(&c, &tenant, &shell.place_query),
-        query,
-        message,
-    };
-    let crumbs = vec![home(&shell), crumb("Suche", String::new())];
-    Ok(html(app::render(
-        &shell,
-        "Suche",
-        crumbs,
-        Page::Search(page),
     )))
 }
 

@@ -1,0 +1,448 @@
+//! The search page, the JSON search API, suggestions and the OpenAPI document.
+
+use super::pages::{card, home, lebenslage_links, service_href, shell};
+use super::place::{Place, PlaceQuery};
+use super::{AppState, Content};
+use crate::catalogue::model::Region;
+use crate::keys::LeikaKey;
+use crate::search::{analysis, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
+use crate::tenancy::Tenant;
+use app::{Crumb, Facet, LinkItem, Page};
+use axum::extract::{Extension, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const MAX_PAGE_QUERY: usize = 200;
+const MAX_API_QUERY: usize = 500;
+const MAX_PAGE: usize = 100;
+
+/// Query-string parameters, decoded leniently; `invalid` records what was not UTF-8.
+struct Params {
+    values: HashMap<String, String>,
+    invalid: bool,
+}
+
+impl Params {
+    fn parse(raw: Option<String>) -> Params {
+        let raw = raw.unwrap_or_default();
+        let mut values = HashMap::new();
+        let mut invalid = false;
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+            invalid |= v.contains('\u{FFFD}') || k.contains('\u{FFFD}');
+            values
+                .entry(k.into_owned())
+                .or_insert_with(|| v.into_owned());
+        }
+        Params { values, invalid }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The query without control characters, cut to `max` characters; and whether it was cut.
+    fn query(&self, max: usize) -> (String, bool) {
+        let q: String = self
+            .get("q")
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect();
+        let cut = q.chars().count() > max;
+        (
+            q.chars().take(max).collect::<String>().trim().to_string(),
+            cut,
+        )
+    }
+}
+
+fn place_of<'a>(tenant: &Tenant, content: &'a Content, params: &Params) -> Place<'a> {
+    let q = PlaceQuery {
+        gemeinde: params.get("gemeinde").map(String::from),
+        plz: None,
+    };
+    Place::resolve(tenant, &content.catalogue, &q)
+}
+
+/// The Gemeinde whose responsibilities rank results: the chosen one, else the tenant's first.
+fn ranking_gemeinde<'a>(
+    tenant: &Tenant,
+    content: &'a Content,
+    place: &Place<'a>,
+) -> Option<&'a Region> {
+    place.gemeinde().or_else(|| {
+        content
+            .catalogue
+            .gemeinden_in(&tenant.ars)
+            .into_iter()
+            .next()
+    })
+}
+
+fn run(
+    state: &AppState,
+    tenant: &Tenant,
+    content: &Content,
+    place: &Place,
+    req: &SearchRequest,
+) -> SearchResults {
+    let c = &content.catalogue;
+    let gemeinde = ranking_gemeinde(tenant, content, place).map(|g| g.ars.clone());
+    let has_office = |k: &LeikaKey| {
+        gemeinde
+            .as_ref()
+            .is_some_and(|g| c.responsible(k, g).is_some())
+    };
+    let views = state.views();
+    let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
+    let signals = TenantSignals {
+        scope: tenant.id,
+        has_office: &has_office,
+        views: &view_count,
+    };
+    let results = content.search.search(c, &signals, req);
+    if results.searched && results.total == 0 && req.page == 0 {
+        record_miss(state, tenant.id, &req.query);
+    }
+    results
+}
+
+/// Counts a query that found nothing, for the tenant's editors: the query's words and a count, nothing about the person.
+fn record_miss(state: &AppState, tenant: i64, query: &str) {
+    let normalized: String = analysis::words(query).join(" ").chars().take(100).collect();
+    if normalized.is_empty() {
+        return;
+    }
+    let store = state.store().clone();
+    tokio::spawn(async move {
+        let result = sqlx::query(
+            "INSERT INTO search_misses (tenant_id, query, count, last_seen) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (tenant_id, query) DO UPDATE SET count = search_misses.count + 1, last_seen = excluded.last_seen",
+        )
+        .bind(tenant)
+        .bind(normalized)
+        .bind(crate::clock::now_rfc3339())
+        .execute(store.pool())
+        .await;
+        if let Err(e) = result {
+            tracing::warn!("Suche ohne Treffer nicht gezählt: {e}");
+        }
+    });
+}
+
+fn office_label(content: &Content, gemeinde: Option<&Region>, leika: &LeikaKey) -> Option<String> {
+    let r = content.catalogue.responsible(leika, &gemeinde?.ars)?;
+    Some(format!("Zuständig: {}", r.office.name))
+}
+
+fn search_href(
+    q: &str,
+    lebenslage: Option<&str>,
+    online: bool,
+    page: usize,
+    gemeinde: Option<&str>,
+) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    s.append_pair("q", q);
+    if let Some(l) = lebenslage {
+        s.append_pair("lebenslage", l);
+    }
+    if online {
+        s.append_pair("online", "1");
+    }
+    if page > 0 {
+        s.append_pair("seite", &(page + 1).to_string());
+    }
+    if let Some(g) = gemeinde {
+        s.append_pair("gemeinde", g);
+    }
+    format!("/suche?{}", s.finish())
+}
+
+fn request(params: &Params, query: String, page_key: &str) -> Result<SearchRequest, String> {
+    let page = match params.get(page_key) {
+        None => 1,
+        Some(p) => p
+            .parse::<usize>()
+            .ok()
+            .filter(|p| (1..=MAX_PAGE).contains(p))
+            .ok_or_else(|| format!("{page_key} muss eine Zahl von 1 bis {MAX_PAGE} sein"))?,
+    };
+    let online_only = match params.get("online") {
+        None | Some("0") | Some("false") => false,
+        Some("1") | Some("true") => true,
+        Some(_) => return Err("online muss 1, 0, true oder false sein".into()),
+    };
+    Ok(SearchRequest {
+        query,
+        lebenslage: params.get("lebenslage").map(String::from),
+        online_only,
+        page: page - 1,
+    })
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = Params::parse(raw);
+    let content = state.content();
+    let c = &content.catalogue;
+    let place = place_of(&tenant, &content, &params);
+    let mut shell = shell(&state, &tenant, Some(&place));
+    let gemeinde_param = params
+        .get("gemeinde")
+        .filter(|_| place.gemeinde().is_some())
+        .map(String::from);
+    let (query, cut) = params.query(MAX_PAGE_QUERY);
+    let (req, bad_param) = match request(&params, query.clone(), "seite") {
+        Ok(r) => (r, None),
+        Err(e) => (
+            SearchRequest {
+                query: query.clone(),
+                ..Default::default()
+            },
+            Some(e),
+        ),
+    };
+    let results = run(&state, &tenant, &content, &place, &req);
+    let gemeinde =
+        ranking_gemeinde(&tenant, &content, &place).filter(|_| place.gemeinde().is_some());
+    let pq = shell.place_query.clone();
+    let cards = results
+        .hits
+        .iter()
+        .map(|h| {
+            let l = &c.leistungen[h.ord];
+            let mut card = card(c, l, &pq);
+            card.office = office_label(&content, gemeinde, &l.leika);
+            card
+        })
+        .collect();
+    let message = if bad_param.is_some() {
+        Some(
+            "Einige Angaben in der Adresse waren ungültig; wir zeigen die erste Seite ohne Filter."
+                .to_string(),
+        )
+    } else if cut {
+        Some(format!("Ihre Suchanfrage war sehr lang; wir haben die ersten {MAX_PAGE_QUERY} Zeichen verwendet."))
+    } else if !query.is_empty() && !results.searched {
+        Some("Bitte geben Sie ein Wort ein, zum Beispiel „Personalausweis“ oder „Umzug“.".into())
+    } else if results.searched && results.total == 0 {
+        Some("Dazu haben wir leider nichts gefunden. Versuchen Sie ein anderes Wort oder stöbern Sie nach Lebenslage.".into())
+    } else {
+        None
+    };
+    let g = gemeinde_param.as_deref();
+    let href = |lebenslage: Option<&str>, online: bool, page: usize| {
+        search_href(&query, lebenslage, online, page, g)
+    };
+    let facets = results
+        .lebenslagen
+        .iter()
+        .filter_map(|(slug, n)| {
+            let selected = req.lebenslage.as_deref() == Some(slug.as_str());
+            Some(Facet {
+                label: c.lebenslage(slug)?.name.clone(),
+                count: *n,
+                href: href((!selected).then_some(slug.as_str()), req.online_only, 0),
+                selected,
+            })
+        })
+        .take(12)
+        .collect();
+    let online_facet = (results.online > 0 || req.online_only).then(|| Facet {
+        label: "Online beantragen möglich".into(),
+        count: results.online,
+        href: href(req.lebenslage.as_deref(), !req.online_only, 0),
+        selected: req.online_only,
+    });
+    let pages = results.total.div_ceil(PER_PAGE).max(1);
+    let lebenslage = req.lebenslage.as_deref();
+    shell.search_query = query.clone();
+    let page = app::SearchPage {
+        total: results.total,
+        results: cards,
+        lebenslagen: lebenslage_links(c, &tenant, &pq),
+        message,
+        suggestion: results.suggestion.as_ref().map(|s| LinkItem {
+            href: search_href(s, None, false, 0, g),
+            label: s.clone(),
+            hint: String::new(),
+        }),
+        facets,
+        online_facet,
+        previous: (req.page > 0).then(|| href(lebenslage, req.online_only, req.page - 1)),
+        next: (req.page + 1 < pages).then(|| href(lebenslage, req.online_only, req.page + 1)),
+        page_label: if pages > 1 {
+            format!("(Seite {} von {pages})", req.page + 1)
+        } else {
+            String::new()
+        },
+        query,
+    };
+    let crumbs = vec![
+        home(&shell),
+        Crumb {
+            label: "Suche".into(),
+            href: String::new(),
+        },
+    ];
+    let body = app::render(&shell, "Suche", crumbs, Page::Search(page));
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// An RFC 9457 problem document.
+fn problem(status: StatusCode, detail: &str) -> Response {
+    let body = json!({ "type": "about:blank", "title": status.canonical_reason().unwrap_or("Fehler"), "status": status.as_u16(), "detail": detail });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+pub async fn api(
+    State(state): State<AppState>,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = Params::parse(raw);
+    if params.invalid {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "Die Anfrage enthält Zeichen, die kein gültiges UTF-8 sind.",
+        );
+    }
+    let (query, cut) = params.query(MAX_API_QUERY);
+    if cut {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            &format!("q ist zu lang (höchstens {MAX_API_QUERY} Zeichen)."),
+        );
+    }
+    let req = match request(&params, query, "page") {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, &e),
+    };
+    if let Some(l) = &req.lebenslage {
+        if state.catalogue().lebenslage(l).is_none() {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                &format!("unbekannte Lebenslage „{l}“"),
+            );
+        }
+    }
+    let debug = matches!(params.get("debug"), Some("1") | Some("true"));
+    let content = state.content();
+    let c = &content.catalogue;
+    let place = place_of(&tenant, &content, &params);
+    let results = run(&state, &tenant, &content, &place, &req);
+    let gemeinde = place.gemeinde();
+    let hits: Vec<_> = results
+        .hits
+        .iter()
+        .map(|h| {
+            let l = &c.leistungen[h.ord];
+            let office = gemeinde.and_then(|g| c.responsible(&l.leika, &g.ars)).map(|r| json!({ "name": r.office.name, "area": c.area_label(r.area) }));
+            let mut hit = json!({
+                "leika": l.leika.as_str(),
+                "name": l.name,
+                "url": service_href(l, &place.query()),
+                "summary": l.short_text,
+                "online": c.online(&l.leika).map(|o| json!({ "vertrauensniveau": o.vertrauensniveau.as_str() })),
+                "office": office,
+            });
+            if debug {
+                hit["score"] = json!(h.score);
+            }
+            hit
+        })
+        .collect();
+    let facets: Vec<_> = results
+        .lebenslagen
+        .iter()
+        .filter_map(|(slug, n)| {
+            Some(json!({ "slug": slug, "name": c.lebenslage(slug)?.name, "count": n }))
+        })
+        .collect();
+    Json(json!({
+        "query": req.query,
+        "total": results.total,
+        "page": req.page + 1,
+        "per_page": PER_PAGE,
+        "hits": hits,
+        "facets": { "lebenslagen": facets, "online": results.online },
+        "suggestion": results.suggestion,
+    }))
+    .into_response()
+}
+
+pub async fn suggest(
+    State(state): State<AppState>,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = Params::parse(raw);
+    let (query, cut) = params.query(100);
+    if params.invalid || cut {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "q muss gültiges UTF-8 mit höchstens 100 Zeichen sein.",
+        );
+    }
+    let content = state.content();
+    let c = &content.catalogue;
+    let place = place_of(&tenant, &content, &params);
+    let gemeinde = ranking_gemeinde(&tenant, &content, &place).map(|g| g.ars.clone());
+    let has_office = |k: &LeikaKey| {
+        gemeinde
+            .as_ref()
+            .is_some_and(|g| c.responsible(k, g).is_some())
+    };
+    let views = state.views();
+    let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
+    let signals = TenantSignals {
+        scope: tenant.id,
+        has_office: &has_office,
+        views: &view_count,
+    };
+    let items: Vec<_> = content
+        .search
+        .suggest(c, &signals, &query, 8)
+        .into_iter()
+        .map(|l| json!({ "name": l.name, "url": service_href(l, &place.query()) }))
+        .collect();
+    (
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(json!({ "query": query, "suggestions": items })),
+    )
+        .into_response()
+}
+
+pub async fn openapi() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}

@@ -1,0 +1,204 @@
+//! German text analysis for search, done in Rust so that index and query see
+//! exactly the same terms: words → lower case → umlaut folding → stop words →
+//! compound splitting → Snowball stemming.
+
+use std::collections::HashSet;
+use tantivy::tokenizer::{Language, RawTokenizer, Stemmer, TextAnalyzer, TokenStream};
+
+const STOP_WORDS: &[&str] = &[
+    "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "und",
+    "oder", "ich", "mein", "meine", "meinen", "meinem", "meiner", "mir", "mich", "wir", "sie",
+    "er", "es", "wie", "wo", "was", "wann", "wer", "warum", "welche", "welcher", "kann", "muss",
+    "brauche", "bekomme", "bekommen", "fur", "mit", "von", "vom", "zu", "zum", "zur", "im", "in",
+    "am", "an", "auf", "bei", "beim", "ist", "sind", "hat", "habe", "haben", "nicht", "kein",
+    "keine", "man", "als", "auch", "bitte", "gibt", "neu", "neue", "neuen", "how", "do", "i", "a",
+    "an", "the", "my", "to", "get", "for", "of", "where", "what", "can",
+];
+
+/// Linking morphemes (Fugenelemente) allowed between the parts of a compound.
+const LINKS: &[&str] = &["", "s", "es", "e", "n", "en", "er"];
+
+/// Folds case and umlauts so that "Führerschein", "fuehrerschein" and
+/// "fuhrerschein" become the same word.
+pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars().flat_map(char::to_lowercase) {
+        match c {
+            'ä' | 'à' | 'á' | 'â' => out.push('a'),
+            'ö' | 'ò' | 'ó' | 'ô' => out.push('o'),
+            'ü' | 'ù' | 'ú' | 'û' => out.push('u'),
+            'é' | 'è' | 'ê' => out.push('e'),
+            'ß' => out.push_str("ss"),
+            c => out.push(c),
+        }
+    }
+    out.replace("ae", "a").replace("oe", "o").replace("ue", "u")
+}
+
+/// Splits text into folded words; everything that is not a letter or digit separates.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(fold)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+pub fn is_stop_word(word: &str) -> bool {
+    STOP_WORDS.contains(&word)
+}
+
+#[derive(Clone)]
+pub struct Analyzer {
+    stemmer: TextAnalyzer,
+    lexicon: HashSet<String>,
+}
+
+impl Analyzer {
+    /// `lexicon`: words (any spelling) that may stand as parts of compounds.
+    pub fn new<'a>(lexicon: impl IntoIterator<Item = &'a str>) -> Self {
+        Analyzer {
+            stemmer: TextAnalyzer::builder(RawTokenizer::default())
+                .filter(Stemmer::new(Language::German))
+                .build(),
+            lexicon: lexicon
+                .into_iter()
+                .map(fold)
+                .filter(|w| w.len() >= 3)
+                .collect(),
+        }
+    }
+
+    pub fn stem(&self, folded: &str) -> String {
+        let mut stemmer = self.stemmer.clone();
+        let mut stream = stemmer.token_stream(folded);
+        let mut out = folded.to_string();
+        if stream.advance() {
+            out = stream.token().text.clone();
+        }
+        out
+    }
+
+    /// The parts of a compound, if the whole word is a sequence of lexicon words
+    /// (with linking morphemes between them): "hundesteuer" → ["hund", "steuer"].
+    pub fn split(&self, word: &str) -> Option<Vec<String>> {
+        let n = word.len();
+        if n < 6 || !word.is_ascii() {
+            return None;
+        }
+        // best[i]: fewest parts covering word[..i], and where the last part began.
+        let mut best: Vec<Option<(usize, usize, usize)>> = vec![None; n + 1];
+        best[0] = Some((0, 0, 0));
+        for end in 3..=n {
+            for start in 0..=end.saturating_sub(3) {
+                // The whole word is no split of itself, even when it is a lexicon word.
+                if (start == 0 && end == n) || !self.lexicon.contains(&word[start..end]) {
+                    continue;
+                }
+                for link in LINKS {
+                    let Some(before) = start.checked_sub(link.len()) else {
+                        continue;
+                    };
+                    if !word[before..start].eq(*link) || (before == 0 && !link.is_empty()) {
+                        continue;
+                    }
+                    if let Some((parts, _, _)) = best[before] {
+                        let candidate = (parts + 1, start, before);
+                        if best[end].is_none_or(|b| candidate.0 < b.0) {
+                            best[end] = Some(candidate);
+                        }
+                    }
+                }
+            }
+        }
+        let (parts, _, _) = best[n]?;
+        if parts < 2 {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut end = n;
+        while end > 0 {
+            let (_, start, before) = best[end]?;
+            out.push(word[start..end].to_string());
+            end = before;
+        }
+        out.reverse();
+        Some(out)
+    }
+
+    /// Terms to index for a text: each word's stem and, where it differs, the
+    /// word itself (so that typos can be matched against whole words), plus the
+    /// stems of its compound parts.
+    pub fn terms(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for w in words(text) {
+            for (term, _) in self.weighted_terms(&w) {
+                out.push(term);
+            }
+        }
+        out
+    }
+
+    /// The terms of one folded word with their weight in a query: the stem counts
+    /// fully, compound parts less, since they also match other compounds.
+    pub fn weighted_terms(&self, word: &str) -> Vec<(String, f32)> {
+        if is_stop_word(word) {
+            return vec![];
+        }
+        let stem = self.stem(word);
+        let mut out = vec![(stem.clone(), 1.0)];
+        if stem != word {
+            out.push((word.to_string(), 0.5));
+        }
+        if let Some(parts) = self.split(word) {
+            out.extend(parts.iter().map(|p| (self.stem(p), 0.4)));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analyzer() -> Analyzer {
+        Analyzer::new([
+            "Hund", "Steuer", "Personal", "Ausweis", "Führer", "Schein", "Wohn", "Sitz",
+        ])
+    }
+
+    #[test]
+    fn umlaut_spellings_fold_together() {
+        assert_eq!(fold("Führerschein"), "fuhrerschein");
+        assert_eq!(fold("fuehrerschein"), "fuhrerschein");
+        assert_eq!(fold("FUHRERSCHEIN"), "fuhrerschein");
+        assert_eq!(fold("Straße"), "strasse");
+    }
+
+    #[test]
+    fn compounds_split_into_lexicon_words() {
+        let a = analyzer();
+        let split = |w: &str| a.split(&fold(w));
+        assert_eq!(split("Hundesteuer").unwrap(), ["hund", &fold("steuer")]);
+        assert_eq!(split("Personalausweis").unwrap(), ["personal", "ausweis"]);
+        assert_eq!(split("Führerschein").unwrap(), ["fuhrer", "schein"]);
+        assert_eq!(split("Wohnsitz").unwrap(), ["wohn", "sitz"]);
+        assert!(a.split("hundemarke").is_none());
+        assert!(a.split("hund").is_none());
+    }
+
+    #[test]
+    fn index_and_query_terms_meet() {
+        let a = analyzer();
+        let doc = a.terms("Hundesteuer Festsetzung");
+        for q in a.terms("Hund Steuer") {
+            assert!(doc.contains(&q), "{q} in {doc:?}");
+        }
+        let doc = a.terms("Personalausweis beantragen");
+        assert!(a.terms("Ausweis").iter().all(|q| doc.contains(q)));
+        assert_eq!(
+            a.terms("Wie beantrage ich den Personalausweis?").len(),
+            a.terms("beantrage Personalausweis").len()
+        );
+    }
+}

@@ -1,0 +1,466 @@
+use super::analysis::{fold, is_stop_word, words, Analyzer};
+use super::synonyms::Synonyms;
+use crate::catalogue::model::Leistung;
+use crate::catalogue::Catalogue;
+use crate::keys::LeikaKey;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
+};
+use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
+use tantivy::{doc, Index, IndexReader, Term};
+
+pub const PER_PAGE: usize = 10;
+const CANDIDATES: usize = 1000;
+const TOKENIZER: &str = "analysed";
+/// Field weights: name above keywords above short text above long text.
+const FIELDS: [(&str, f32); 4] = [
+    ("name", 4.0),
+    ("keywords", 3.0),
+    ("short", 2.0),
+    ("long", 1.0),
+];
+
+struct Fields {
+    ord: Field,
+    scope: Field,
+    text: [Field; 4],
+}
+
+pub struct SearchIndex {
+    pub catalogue_version: i64,
+    reader: IndexReader,
+    fields: Fields,
+    analyzer: Analyzer,
+    synonyms: Synonyms,
+    /// Folded words of service names with their frequency, for "did you mean".
+    vocabulary: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub query: String,
+    pub lebenslage: Option<String>,
+    pub online_only: bool,
+    pub page: usize,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ScoreParts {
+    pub text: f32,
+    pub online: f32,
+    pub office: f32,
+    pub popularity: f32,
+    pub total: f32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub ord: usize,
+    pub score: ScoreParts,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchResults {
+    /// Matches after filters, before pagination.
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub lebenslagen: Vec<(String, usize)>,
+    pub online: usize,
+    pub suggestion: Option<String>,
+    /// False when nothing searchable was left of the query (empty, stop words only, punctuation).
+    pub searched: bool,
+}
+
+/// What the tenant contributes to ranking.
+pub struct TenantSignals<'a> {
+    pub scope: i64,
+    pub has_office: &'a dyn Fn(&LeikaKey) -> bool,
+    pub views: &'a dyn Fn(&LeikaKey) -> u64,
+}
+
+impl SearchIndex {
+    pub fn build(
+        catalogue: &Catalogue,
+        synonyms: Synonyms,
+        lexicon: &[String],
+    ) -> tantivy::Result<SearchIndex> {
+        let mut sb = Schema::builder();
+        let text_options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TOKENIZER)
+                .set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let fields = Fields {
+            ord: sb.add_u64_field("ord", FAST | STORED),
+            scope: sb.add_text_field("scope", STRING),
+            text: FIELDS.map(|(name, _)| sb.add_text_field(name, text_options.clone())),
+        };
+        let index = Index::create_in_ram(sb.build());
+        index.tokenizers().register(
+            TOKENIZER,
+            TextAnalyzer::from(WhitespaceTokenizer::default()),
+        );
+        let analyzer = Analyzer::new(
+            lexicon_words(catalogue, lexicon, &synonyms)
+                .iter()
+                .map(String::as_str),
+        );
+        let mut writer = index.writer_with_num_threads(1, 50_000_000)?;
+        for (ord, l) in catalogue.leistungen.iter().enumerate() {
+            let [name, keywords, short, long] =
+                documents(l, catalogue).map(|t| analyzer.terms(&t).join(" "));
+            writer.add_document(doc!(
+                fields.ord => ord as u64,
+                fields.scope => "central",
+                fields.text[0] => name,
+                fields.text[1] => keywords,
+                fields.text[2] => short,
+                fields.text[3] => long,
+            ))?;
+        }
+        writer.commit()?;
+        let mut vocabulary = BTreeMap::new();
+        for l in &catalogue.leistungen {
+            for w in words(&l.name)
+                .into_iter()
+                .chain(words(&l.keywords.join(" ")))
+            {
+                if w.len() >= 4 {
+                    *vocabulary.entry(w).or_insert(0) += 1;
+                }
+            }
+        }
+        Ok(SearchIndex {
+            catalogue_version: catalogue.version,
+            reader: index.reader()?,
+            fields,
+            analyzer,
+            synonyms,
+            vocabulary,
+        })
+    }
+
+    pub fn search(
+        &self,
+        c: &Catalogue,
+        tenant: &TenantSignals,
+        req: &SearchRequest,
+    ) -> SearchResults {
+        let query_words: Vec<String> = words(&req.query)
+            .into_iter()
+            .filter(|w| !is_stop_word(w))
+            .take(12)
+            .collect();
+        if query_words.is_empty() {
+            return SearchResults::default();
+        }
+        let query = self.query(&query_words, tenant.scope);
+        let searcher = self.reader.searcher();
+        let Ok((scored, _count)) = searcher.search(
+            &query,
+            &(TopDocs::with_limit(CANDIDATES).order_by_score(), Count),
+        ) else {
+            return SearchResults {
+                searched: true,
+                ..Default::default()
+            };
+        };
+        let mut hits: Vec<Hit> = scored
+            .into_iter()
+            .filter_map(|(score, addr)| {
+                let seg = searcher.segment_reader(addr.segment_ord);
+                let ord = seg.fast_fields().u64("ord").ok()?.first(addr.doc_id)? as usize;
+                let l = c.leistungen.get(ord)?;
+                Some(Hit {
+                    ord,
+                    score: rank(score, l, c, tenant),
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .total
+                .total_cmp(&a.score.total)
+                .then(a.ord.cmp(&b.ord))
+        });
+        let hits = diversify(hits, c);
+        let mut results = facets_and_filter(hits, c, req);
+        results.searched = true;
+        if results.total == 0 {
+            results.suggestion = self.did_you_mean(&query_words);
+        }
+        results
+    }
+
+    fn query(&self, query_words: &[String], scope: i64) -> BooleanQuery {
+        let last = query_words.len() - 1;
+        let per_word: Vec<(Occur, Box<dyn Query>)> = query_words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                (
+                    Occur::Should,
+                    Box::new(self.word_query(w, i == last)) as Box<dyn Query>,
+                )
+            })
+            .collect();
+        let scopes = ["central".to_string(), format!("t{scope}")]
+            .into_iter()
+            .map(|s| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(self.fields.scope, &s),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
+            .collect();
+        BooleanQuery::new(vec![
+            (Occur::Must, Box::new(BooleanQuery::new(per_word))),
+            (Occur::Must, Box::new(BooleanQuery::new(scopes))),
+        ])
+    }
+
+    /// One query word: exact terms (with compound parts and synonyms), fuzzy terms
+    /// scaled by length, and for the last word typed, prefixes.
+    fn word_query(&self, word: &str, is_last: bool) -> BooleanQuery {
+        let mut exact = self.analyzer.weighted_terms(word);
+        for s in self.synonyms.get(word) {
+            exact.extend(
+                self.analyzer
+                    .weighted_terms(s)
+                    .into_iter()
+                    .map(|(t, w)| (t, w * 0.8)),
+            );
+        }
+        let stem = self.analyzer.stem(word);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, (field_name, weight)) in FIELDS.iter().enumerate() {
+            let field = self.fields.text[i];
+            let term = |t: &str| Term::from_field_text(field, t);
+            for (t, boost) in &exact {
+                let q = TermQuery::new(term(t), IndexRecordOption::WithFreqs);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), weight * boost)),
+                ));
+            }
+            if *field_name == "long" {
+                continue;
+            }
+            let distance = match stem.chars().count() {
+                0..=4 => 0,
+                5..=8 => 1,
+                _ => 2,
+            };
+            if distance > 0 {
+                for fuzzy in [stem.as_str(), word] {
+                    let q = FuzzyTermQuery::new(term(fuzzy), distance, true);
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), weight * 0.3)),
+                    ));
+                }
+            }
+            if is_last && word.chars().count() >= 3 {
+                for prefix in [word, stem.as_str()] {
+                    let q = FuzzyTermQuery::new_prefix(term(prefix), 0, true);
+                    clauses.push((
+                        Occur::Should,
+                        Box::new(BoostQuery::new(Box::new(q), weight * 0.4)),
+                    ));
+                }
+            }
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    fn did_you_mean(&self, query_words: &[String]) -> Option<String> {
+        let mut changed = false;
+        let words: Vec<String> = query_words
+            .iter()
+            .map(|w| {
+                if self.vocabulary.contains_key(w) || self.synonyms.get(w).len() > 0 {
+                    return w.clone();
+                }
+                let best = self
+                    .vocabulary
+                    .iter()
+                    .map(|(v, n)| (levenshtein(w, v), std::cmp::Reverse(*n), v))
+                    .filter(|(d, _, _)| *d <= 2.min(w.len() / 3 + 1))
+                    .min();
+                match best {
+                    Some((_, _, v)) => {
+                        changed = true;
+                        v.clone()
+                    }
+                    None => w.clone(),
+                }
+            })
+            .collect();
+        changed.then(|| words.join(" "))
+    }
+
+    /// Names of services whose name starts with or contains what was typed, for suggestions.
+    pub fn suggest<'c>(
+        &self,
+        c: &'c Catalogue,
+        tenant: &TenantSignals,
+        prefix: &str,
+        n: usize,
+    ) -> Vec<&'c Leistung> {
+        let req = SearchRequest {
+            query: prefix.to_string(),
+            ..Default::default()
+        };
+        let results = self.search(c, tenant, &SearchRequest { page: 0, ..req });
+        results
+            .hits
+            .iter()
+            .take(n)
+            .filter_map(|h| c.leistungen.get(h.ord))
+            .collect()
+    }
+}
+
+fn lexicon_words(c: &Catalogue, extra: &[String], synonyms: &Synonyms) -> Vec<String> {
+    let mut out: HashSet<String> = extra.iter().map(|w| fold(w)).collect();
+    out.extend(synonyms.words().map(String::from));
+    for l in &c.leistungen {
+        out.extend(
+            words(&l.catalogue_name)
+                .into_iter()
+                .filter(|w| w.len() >= 4),
+        );
+    }
+    out.into_iter().collect()
+}
+
+/// The four searchable texts of a service: name, keywords, short text, long text.
+fn documents(l: &Leistung, c: &Catalogue) -> [String; 4] {
+    let lebenslagen: Vec<&str> = l
+        .lebenslagen
+        .iter()
+        .filter_map(|s| c.lebenslage(s))
+        .map(|x| x.name.as_str())
+        .collect();
+    [
+        format!("{} {}", l.name, l.catalogue_name),
+        format!("{} {}", l.keywords.join(" "), l.ozg_name),
+        l.short_text.clone(),
+        format!(
+            "{} {} {}",
+            l.long_text,
+            lebenslagen.join(" "),
+            l.documents.join(" ")
+        ),
+    ]
+}
+
+fn rank(text: f32, l: &Leistung, c: &Catalogue, tenant: &TenantSignals) -> ScoreParts {
+    let online = if c.online(&l.leika).is_some() {
+        0.25
+    } else {
+        0.0
+    };
+    let office = if (tenant.has_office)(&l.leika) {
+        0.25
+    } else {
+        0.0
+    };
+    let popularity = 0.3 * ((tenant.views)(&l.leika) as f32).ln_1p();
+    // A service described in full is the one citizens mean among its siblings.
+    let described = if l.short_text.is_empty() { 0.0 } else { 0.2 };
+    let total = text * (1.0 + online + office + described) + popularity;
+    ScoreParts {
+        text,
+        online,
+        office,
+        popularity,
+        total,
+    }
+}
+
+/// Keeps near-identical siblings (same OZG-Leistung) from filling the first page:
+/// at most two per OZG-Leistung among the first results, the rest follow.
+fn diversify(hits: Vec<Hit>, c: &Catalogue) -> Vec<Hit> {
+    let mut seen: HashMap<i64, usize> = HashMap::new();
+    let (mut first, mut later) = (Vec::new(), Vec::new());
+    for h in hits {
+        let group = c.leistungen[h.ord].ozg_id.unwrap_or(-(h.ord as i64));
+        let n = seen.entry(group).or_insert(0);
+        *n += 1;
+        if *n <= 2 {
+            first.push(h)
+        } else {
+            later.push(h)
+        }
+    }
+    first.extend(later);
+    first
+}
+
+fn facets_and_filter(hits: Vec<Hit>, c: &Catalogue, req: &SearchRequest) -> SearchResults {
+    let in_lebenslage = |h: &Hit| {
+        req.lebenslage
+            .as_ref()
+            .is_none_or(|s| c.leistungen[h.ord].lebenslagen.contains(s))
+    };
+    let is_online = |h: &Hit| c.online(&c.leistungen[h.ord].leika).is_some();
+    let mut lebenslagen: HashMap<&str, usize> = HashMap::new();
+    for h in hits.iter().filter(|h| !req.online_only || is_online(h)) {
+        for s in &c.leistungen[h.ord].lebenslagen {
+            *lebenslagen.entry(s.as_str()).or_insert(0) += 1;
+        }
+    }
+    let mut lebenslagen: Vec<(String, usize)> = lebenslagen
+        .into_iter()
+        .map(|(s, n)| (s.to_string(), n))
+        .collect();
+    lebenslagen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let online = hits
+        .iter()
+        .filter(|h| in_lebenslage(h) && is_online(h))
+        .count();
+    let filtered: Vec<Hit> = hits
+        .into_iter()
+        .filter(|h| in_lebenslage(h) && (!req.online_only || is_online(h)))
+        .collect();
+    SearchResults {
+        total: filtered.len(),
+        hits: filtered
+            .into_iter()
+            .skip(req.page * PER_PAGE)
+            .take(PER_PAGE)
+            .collect(),
+        lebenslagen,
+        online,
+        suggestion: None,
+        searched: true,
+    }
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn edit_distance() {
+        assert_eq!(super::levenshtein("hundesteur", "hundesteuer"), 1);
+        assert_eq!(super::levenshtein("", "abc"), 3);
+    }
+}
