@@ -161,7 +161,7 @@ impl AppState {
     /// Picks up imports and tenant changes made by other processes (the `import`
     /// command, other instances) by comparing versions in the store.
     pub async fn refresh(&self) -> Result<(), crate::store::StoreError> {
-        let versions = sqlx::query("SELECT (SELECT MAX(id) FROM catalogue_imports) AS c, (SELECT SUM(version) + COUNT(*) FROM tenants) AS t")
+        let versions = sqlx::query("SELECT (SELECT MAX(id) FROM catalogue_imports) AS c, (SELECT CAST(COALESCE(SUM(version), 0) + COUNT(*) AS BIGINT) FROM tenants) AS t")
             .fetch_one(self.store().pool())
             .await?;
         let catalogue_version = crate::store::int(&versions, "c")?.unwrap_or(0);
@@ -305,7 +305,7 @@ pub async fn serve(config: Config) -> Result<(), crate::StartError> {
 }
 
 pub async fn refresh_loop(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tick.tick().await;
         if let Err(e) = state.refresh().await {

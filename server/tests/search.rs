@@ -1,0 +1,239 @@
+//! Search through HTTP: the page and the JSON API agree, filters and facets
+//! count, bad input never breaks anything, zero results are counted.
+mod common;
+use common::TestApp;
+use serde_json::Value;
+
+async fn api(app: &TestApp, host: &str, query: &str) -> (u16, String, Value) {
+    let res = app.get(host, &format!("/api/v1/search?{query}")).await;
+    let status = res.status().as_u16();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = res.text().await.unwrap();
+    (
+        status,
+        ct,
+        serde_json::from_str(&body).unwrap_or(Value::Null),
+    )
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["leika"].as_str().unwrap().to_string())
+        .collect()
+}
+
+backend_test!(
+    page_and_api_give_the_same_results,
+    |app: TestApp| async move {
+        let (status, _, v) = api(&app, "kiel.localhost", "q=hund%20anmelden").await;
+        assert_eq!(status, 200);
+        let hits = v["hits"].as_array().unwrap();
+        assert!(!hits.is_empty());
+        for h in hits {
+            assert_eq!(h["leika"].as_str().unwrap().len(), 14);
+            assert!(h["url"].as_str().unwrap().starts_with("/leistungen/"));
+            assert!(h["name"].is_string());
+        }
+        let (_, page) = app.page("kiel.localhost", "/suche?q=hund%20anmelden").await;
+        let hrefs: Vec<&str> = page
+            .split("<li class=\"card\"><a href=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap())
+            .collect();
+        let urls: Vec<&str> = hits.iter().map(|h| h["url"].as_str().unwrap()).collect();
+        assert_eq!(
+            hrefs, urls,
+            "the page lists the API's hits in the same order"
+        );
+        assert!(
+            page.contains("Zuständig: Landeshauptstadt Kiel"),
+            "results name the responsible office"
+        );
+    }
+);
+
+backend_test!(filters_facets_and_pages, |app: TestApp| async move {
+    let (_, _, all) = api(&app, "kiel.localhost", "q=ausweis").await;
+    let total = all["total"].as_u64().unwrap();
+    assert!(total > 10, "enough for two pages");
+    let facets = all["facets"]["lebenslagen"].as_array().unwrap();
+    let first = &facets[0];
+    let slug = first["slug"].as_str().unwrap();
+    let (_, _, filtered) = api(
+        &app,
+        "kiel.localhost",
+        &format!("q=ausweis&lebenslage={slug}"),
+    )
+    .await;
+    assert_eq!(
+        filtered["total"], first["count"],
+        "a facet's count is what its filter finds"
+    );
+    let online_count = all["facets"]["online"].as_u64().unwrap();
+    let (_, _, online) = api(&app, "kiel.localhost", "q=ausweis&online=1").await;
+    assert_eq!(online["total"].as_u64().unwrap(), online_count);
+    assert!(online["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["online"].is_object()));
+    let (_, _, page2) = api(&app, "kiel.localhost", "q=ausweis&page=2").await;
+    let (one, two) = (keys(&all), keys(&page2));
+    assert!(
+        !two.is_empty() && two.iter().all(|k| !one.contains(k)),
+        "page 2 continues page 1"
+    );
+    let (_, page) = app.page("kiel.localhost", "/suche?q=ausweis").await;
+    assert!(page.contains("rel=\"next\"") && page.contains("Online beantragen möglich ("));
+});
+
+backend_test!(
+    bad_input_is_a_friendly_page_or_a_json_400,
+    |app: TestApp| async move {
+        let ten_kb = "x".repeat(10 * 1024);
+        let friendly = [
+            String::new(),
+            format!("q={ten_kb}"),
+            "q=%21%3F%2C.%3B".into(),
+            "q=der%20die%20das%20und".into(),
+            "q=%3A%28%29*%22~%5E%5B%5D".into(),
+            "q=hund%3A%28anmelden".into(),
+            "q=%00%07%1B".into(),
+            "q=%FF%FE%FD".into(),
+            "q=ausweis&seite=abc".into(),
+            "q=ausweis&seite=999999999999999999999".into(),
+        ];
+        for query in &friendly {
+            let (status, body) = app
+                .page("husum.localhost", &format!("/suche?{query}"))
+                .await;
+            assert_eq!(status, 200, "/suche?{}", &query[..query.len().min(40)]);
+            assert!(body.contains("Husum") && body.contains("<h1>Suche</h1>"));
+        }
+        for query in ["q=%3A%28%29*%22~%5E%5B%5D", "q=der%20die", "q=", "q=%00%07"] {
+            let (status, _, v) = api(&app, "husum.localhost", query).await;
+            assert_eq!(status, 200, "{query}");
+            assert_eq!(v["total"], 0);
+        }
+        for query in [
+            "q=%FF%FE".to_string(),
+            format!("q={ten_kb}"),
+            "q=a&page=0".into(),
+            "q=a&page=x".into(),
+            "q=a&online=vielleicht".into(),
+            "q=a&lebenslage=gibtsnicht".into(),
+        ] {
+            let (status, ct, v) = api(&app, "husum.localhost", &query).await;
+            assert_eq!(status, 400, "{}", &query[..query.len().min(40)]);
+            assert_eq!(ct, "application/problem+json");
+            assert!(
+                v["detail"].as_str().unwrap().len() > 5,
+                "says what is wrong"
+            );
+        }
+    }
+);
+
+backend_test!(
+    zero_results_suggest_a_way_on_and_are_counted,
+    |app: TestApp| async move {
+        let (_, _, v) = api(&app, "kiel.localhost", "q=meldebescheinigunxq").await;
+        assert!(v["total"].as_u64().unwrap() > 0 || v["suggestion"].is_string());
+        let (_, _, v) = api(&app, "kiel.localhost", "q=xyzzyq%20plughq").await;
+        assert_eq!(v["total"], 0);
+        let (_, page) = app.page("kiel.localhost", "/suche?q=xyzzyq%20plughq").await;
+        assert!(page.contains("Stöbern Sie nach Lebenslage") && page.contains("/lebenslagen/"));
+        let (_, _, v) = api(&app, "kiel.localhost", "q=hundesteuerr%20anmeldunq").await;
+        assert!(v["total"].as_u64().unwrap() > 0, "typos still find");
+        // Counted per tenant, in the background: aggregate counts only.
+        let mut count = 0;
+        for _ in 0..50 {
+            let row = sqlx::query("SELECT CAST(COALESCE(SUM(m.count), 0) AS BIGINT) AS n FROM search_misses m JOIN tenants t ON t.id = m.tenant_id WHERE t.slug = 'kiel' AND m.query = 'xyzzyq plughq'")
+            .fetch_one(app.state.store().pool())
+            .await
+            .unwrap();
+            count = buergerportal::store::int(&row, "n").unwrap().unwrap_or(0);
+            if count >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(count, 2, "page and API each counted once");
+    }
+);
+
+backend_test!(
+    suggestions_and_the_openapi_document,
+    |app: TestApp| async move {
+        let res = app.get("kiel.localhost", "/api/v1/suggest?q=persona").await;
+        assert_eq!(res.status(), 200);
+        let v: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        assert!(v["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"].as_str().unwrap().contains("Personalausweis")));
+        let res = app.get("kiel.localhost", "/api/openapi.json").await;
+        assert_eq!(res.status(), 200);
+        let doc: Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+        assert!(doc["paths"]["/api/v1/search"]["get"].is_object());
+        assert!(doc["components"]["schemas"]["Hit"]["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "leika"));
+    }
+);
+
+backend_test!(
+    an_import_is_searchable_within_a_second_without_restart,
+    |app: TestApp| async move {
+        let dir = tempfile::tempdir().unwrap();
+        copy(&app.config.catalogue_dir, dir.path());
+        let toml = dir.path().join(buergerportal::catalogue::import::DEMO);
+        let text = std::fs::read_to_string(&toml).unwrap();
+        std::fs::write(
+            &toml,
+            text.replacen("keywords = [", "keywords = [\"Quokkaformular\", ", 1),
+        )
+        .unwrap();
+        let (_, _, before) = api(&app, "kiel.localhost", "q=quokkaformular").await;
+        assert_eq!(before["total"], 0);
+        buergerportal::catalogue::import(app.state.store(), dir.path())
+            .await
+            .unwrap();
+        tokio::spawn(buergerportal::http::refresh_loop(app.state.clone()));
+        let started = std::time::Instant::now();
+        loop {
+            let (_, _, after) = api(&app, "kiel.localhost", "q=quokkaformular").await;
+            if after["total"].as_u64().unwrap() > 0 {
+                break;
+            }
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "the running server picks the import up"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        println!("searchable after {:?}", started.elapsed());
+    }
+);
+
+fn copy(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
