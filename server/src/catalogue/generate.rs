@@ -27,9 +27,8 @@ use super::sources::{
 use crate::keys::{slugify, Ars, LeikaKey, Vertrauensniveau};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// The Land for which responsibilities are generated.
+/// The Land for which the bundled catalogue generates responsibilities.
 pub const LAND: &str = "01";
-const LAND_NAME: &str = "Schleswig-Holstein";
 const GENERATED_HOURS: [&str; 2] = ["Mo–Fr 08:00–12:00 Uhr", "Do 14:00–17:30 Uhr"];
 pub const FORMS_BASE_URL: &str = "http://formulare.localhost:3001/antrag";
 
@@ -115,6 +114,8 @@ pub struct Sources {
     pub anschriften: Vec<AnschriftRecord>,
     pub demo: Vec<DemoLeistung>,
     pub demo_file: String,
+    /// Länder (2-digit ARS) for which responsibilities are generated.
+    pub lands: Vec<String>,
 }
 
 pub fn generate(src: &Sources) -> Result<CatalogueData, SourceError> {
@@ -133,7 +134,7 @@ pub fn generate(src: &Sources) -> Result<CatalogueData, SourceError> {
     let lebenslagen = lebenslagen(&src.ozg);
     let (mut leistungen, levels) = leistungen(src, &lebenslagen)?;
     leistungen.sort_by(|a, b| a.leika.cmp(&b.leika));
-    let offices = Offices::build(&regions, &src.anschriften);
+    let offices = Offices::build(&regions, &src.anschriften, &src.lands);
     let zustaendigkeiten = offices.zustaendigkeiten(&levels);
     let onlinedienste = onlinedienste(src)?;
     Ok(CatalogueData {
@@ -324,11 +325,12 @@ struct Offices {
     list: Vec<Organisationseinheit>,
     gemeinde_level: Vec<(Ars, String)>,
     kreis_level: Vec<(Ars, String)>,
+    land_level: Vec<(Ars, String)>,
 }
 
 impl Offices {
-    fn build(regions: &[Region], anschriften: &[AnschriftRecord]) -> Self {
-        let in_land = |r: &&Region| r.ars.as_str().starts_with(LAND);
+    fn build(regions: &[Region], anschriften: &[AnschriftRecord], lands: &[String]) -> Self {
+        let in_land = |r: &&Region| lands.iter().any(|l| r.ars.as_str().starts_with(l.as_str()));
         let address: HashMap<&str, &AnschriftRecord> =
             anschriften.iter().map(|a| (a.ags.as_str(), a)).collect();
         let gemeinden: Vec<&Region> = regions
@@ -340,16 +342,23 @@ impl Offices {
             list: vec![],
             gemeinde_level: vec![],
             kreis_level: vec![],
+            land_level: vec![],
         };
+        let mut by_verband: HashMap<Ars, Vec<&Region>> = HashMap::new();
+        for g in &gemeinden {
+            if let Some(v) = g.ars.verband() {
+                by_verband.entry(v).or_default().push(g);
+            }
+        }
         for verband in regions
             .iter()
             .filter(in_land)
             .filter(|r| r.level == RegionLevel::Gemeindeverband)
         {
-            let members: Vec<&&Region> = gemeinden
-                .iter()
-                .filter(|g| verband.ars.contains(&g.ars))
-                .collect();
+            let members = by_verband
+                .get(&verband.ars)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             let Some(first) = members.first() else {
                 continue;
             };
@@ -396,12 +405,21 @@ impl Offices {
             ));
             offices.kreis_level.push((kreis.ars.clone(), id));
         }
-        offices.list.push(generated_office(
-            "land-01",
-            format!("Zuständige Landesbehörde {LAND_NAME}"),
-            String::new(),
-            "Kiel".into(),
-        ));
+        for land in regions
+            .iter()
+            .filter(in_land)
+            .filter(|r| r.level == RegionLevel::Land)
+        {
+            let id = format!("land-{}", land.ars);
+            let seat = land.seat.clone().unwrap_or_default();
+            offices.list.push(generated_office(
+                &id,
+                format!("Zuständige Landesbehörde {}", land.name),
+                String::new(),
+                seat,
+            ));
+            offices.land_level.push((land.ars.clone(), id));
+        }
         offices.list.push(generated_office(
             "bund",
             "Zuständige Bundesbehörde".into(),
@@ -413,7 +431,6 @@ impl Offices {
     }
 
     fn zustaendigkeiten(&self, levels: &BTreeMap<LeikaKey, Level>) -> Vec<Zustaendigkeit> {
-        let land = Ars::parse(LAND).expect("LAND is a valid ARS");
         let mut out = Vec::new();
         for (leika, level) in levels {
             let targets: Vec<(Area, &str)> = match level {
@@ -427,7 +444,11 @@ impl Offices {
                     .iter()
                     .map(|(a, id)| (Area::Region(a.clone()), id.as_str()))
                     .collect(),
-                Level::Land => vec![(Area::Region(land.clone()), "land-01")],
+                Level::Land => self
+                    .land_level
+                    .iter()
+                    .map(|(a, id)| (Area::Region(a.clone()), id.as_str()))
+                    .collect(),
                 Level::Bund => vec![(Area::Bund, "bund")],
             };
             out.extend(targets.into_iter().map(|(area, oe)| Zustaendigkeit {

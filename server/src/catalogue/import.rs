@@ -41,16 +41,26 @@ pub enum ImportOutcome {
     Unchanged { version: i64 },
 }
 
-/// Reads, checks and writes the catalogue. Anything wrong leaves the store as it was.
+/// Reads, checks and writes the catalogue, with responsibilities generated for
+/// Schleswig-Holstein. Anything wrong leaves the store as it was.
 pub async fn import(store: &Store, dir: &Path) -> Result<ImportOutcome, ImportError> {
+    import_for(store, dir, &[super::generate::LAND.to_string()]).await
+}
+
+/// The same, generating responsibilities for the given Länder (the Germany-scale benchmark uses all).
+pub async fn import_for(
+    store: &Store,
+    dir: &Path,
+    lands: &[String],
+) -> Result<ImportOutcome, ImportError> {
     let files = SourceFiles::read(dir)?;
-    let hash = files.hash();
+    let hash = files.hash(lands);
     if let Some((version, last)) = persist::latest_import(store).await? {
         if last == hash {
             return Ok(ImportOutcome::Unchanged { version });
         }
     }
-    let data = files.parse()?;
+    let data = files.parse(lands)?;
     validate(&data)?;
     let summary = summary(&data);
     let version = persist::replace_all(store, &data, &hash, &summary).await?;
@@ -103,9 +113,10 @@ impl SourceFiles {
             .unwrap_or("")
     }
 
-    fn hash(&self) -> String {
+    fn hash(&self, lands: &[String]) -> String {
         let mut h = Sha256::new();
         h.update(GENERATOR_VERSION);
+        h.update(lands.join(",").as_bytes());
         for (name, text) in &self.files {
             h.update(name.as_bytes());
             h.update([0]);
@@ -115,7 +126,7 @@ impl SourceFiles {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn parse(&self) -> Result<CatalogueData, ImportError> {
+    fn parse(&self, lands: &[String]) -> Result<CatalogueData, ImportError> {
         let anschriften = self
             .files
             .iter()
@@ -129,6 +140,7 @@ impl SourceFiles {
             anschriften,
             demo: parse_demo(DEMO, self.text(DEMO))?,
             demo_file: DEMO.into(),
+            lands: lands.to_vec(),
         };
         Ok(generate(&sources)?)
     }

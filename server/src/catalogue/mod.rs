@@ -9,5 +9,5 @@ mod persist;
 pub mod read;
 pub mod sources;
 
-pub use import::{import, ImportError, ImportOutcome};
+pub use import::{import, import_for, ImportError, ImportOutcome};
 pub use read::Catalogue;
