@@ -17,7 +17,7 @@ pub enum Page {
     Lebenslage(LebenslagePage),
     Service(Box<ServicePage>),
     Az(AzPage),
-    Search(SearchPage),
+    Search(Box<SearchPage>),
     Text(TextPage),
     Error(ErrorPage),
 }
@@ -32,7 +32,7 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::Lebenslage(p) => pages::lebenslage(p).into_any(),
             Page::Service(p) => pages::service(*p).into_any(),
             Page::Az(p) => pages::az(p).into_any(),
-            Page::Search(p) => pages::search(shell, p).into_any(),
+            Page::Search(p) => pages::search(shell, *p).into_any(),
             Page::Text(p) => pages::text(p).into_any(),
             Page::Error(p) => pages::error(p).into_any(),
         };

@@ -296,7 +296,7 @@ pub async fn page(
             href: String::new(),
         },
     ];
-    let body = app::render(&shell, "Suche", crumbs, Page::Search(page));
+    let body = app::render(&shell, "Suche", crumbs, Page::Search(Box::new(page)));
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -282,7 +282,7 @@ impl SearchIndex {
         let words: Vec<String> = query_words
             .iter()
             .map(|w| {
-                if self.vocabulary.contains_key(w) || self.synonyms.get(w).len() > 0 {
+                if self.vocabulary.contains_key(w) || !self.synonyms.get(w).is_empty() {
                     return w.clone();
                 }
                 let best = self
