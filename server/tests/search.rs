@@ -237,3 +237,45 @@ fn copy(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+backend_test!(
+    page_views_raise_popularity_without_personal_data,
+    |app: TestApp| async move {
+        let (_, _, before) = api(&app, "kiel.localhost", "q=hundesteuer&debug=1").await;
+        let target = before["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["url"].as_str().unwrap().contains("-"))
+            .unwrap()
+            .clone();
+        assert_eq!(target["score"]["popularity"], 0.0);
+        for _ in 0..3 {
+            assert_eq!(
+                app.get("kiel.localhost", target["url"].as_str().unwrap())
+                    .await
+                    .status(),
+                200
+            );
+        }
+        app.state.refresh().await.unwrap();
+        let row = sqlx::query("SELECT views FROM service_views WHERE leika = $1")
+            .bind(target["leika"].as_str().unwrap())
+            .fetch_one(app.state.store().pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            buergerportal::store::int(&row, "views").unwrap(),
+            Some(3),
+            "cached views count too"
+        );
+        let (_, _, after) = api(&app, "kiel.localhost", "q=hundesteuer&debug=1").await;
+        let hit = after["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["leika"] == target["leika"])
+            .unwrap();
+        assert!(hit["score"]["popularity"].as_f64().unwrap() > 0.0);
+    }
+);

@@ -19,6 +19,7 @@ use crate::search::synonyms::Synonyms;
 use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::tenancy::Tenants;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use std::collections::HashMap;
@@ -249,6 +250,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::page_cache,
         ))
+        // A panic is a bug, not the visitor's problem: a branded 500, never a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            AppError::Internal("panic in handler".into()).into_response()
+        }))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::render_errors,
