@@ -7,10 +7,10 @@
 //! `source = "generated"`. A real XZuFi import replaces exactly those records.
 //!
 //! Rules:
-//! 1. Who executes a service: the demo text's `level`; else LeiKa type 1 → Bund,
-//!    4 → Land, 5 → Gemeinde; type 2/3 by keywords of its name and OZG-Leistung
-//!    (`GEMEINDE_WORDS` → Gemeinde, `KREIS_WORDS` → Kreis); otherwise unknown (no
-//!    Zuständigkeit, and the page says so).
+//! 1. Who executes a service: the demo text's `level`; else LeiKa type 1 → Bund;
+//!    else keywords of its name and OZG-Leistung (`GEMEINDE_WORDS` → Gemeinde,
+//!    `KREIS_WORDS` → Kreis); else LeiKa type 4 → Land, 5 → Gemeinde; otherwise
+//!    unknown (no Zuständigkeit, and the page says so).
 //! 2. Gemeinde level: the administration of each Amt (area: its 9-digit ARS) or of
 //!    each amtsfreie Gemeinde and kreisfreie Stadt (area: its 12-digit ARS).
 //! 3. Kreis level: each Kreisverwaltung (area: 5-digit ARS); a kreisfreie Stadt's
@@ -302,20 +302,21 @@ fn clean_legal_basis(text: &str) -> String {
 }
 
 fn level_by_rule(l: &Leistung) -> Option<Level> {
+    if l.leika_type == "1" {
+        return Some(Level::Bund);
+    }
+    // Who executes a service says more than who regulates it (the LeiKa type):
+    // Land law such as the Hundesteuer is executed by the municipalities.
+    let text = format!("{} {}", l.catalogue_name, l.ozg_name).to_lowercase();
+    if GEMEINDE_WORDS.iter().any(|w| text.contains(w)) {
+        return Some(Level::Gemeinde);
+    }
+    if KREIS_WORDS.iter().any(|w| text.contains(w)) {
+        return Some(Level::Kreis);
+    }
     match l.leika_type.as_str() {
-        "1" => Some(Level::Bund),
         "4" => Some(Level::Land),
         "5" => Some(Level::Gemeinde),
-        "2/3" => {
-            let text = format!("{} {}", l.catalogue_name, l.ozg_name).to_lowercase();
-            if GEMEINDE_WORDS.iter().any(|w| text.contains(w)) {
-                Some(Level::Gemeinde)
-            } else if KREIS_WORDS.iter().any(|w| text.contains(w)) {
-                Some(Level::Kreis)
-            } else {
-                None
-            }
-        }
         _ => None,
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Bump when the generation rules change, so that an unchanged source is re-imported.
-const GENERATOR_VERSION: &str = "generate-v1";
+const GENERATOR_VERSION: &str = "generate-v2";
 
 pub const GV100AD: &str = "sources/destatis-gv100ad-2025/GV100AD_30112025.txt";
 pub const PLZ: &str = "sources/plz-ags-osm-2022/zuordnung_plz_ort.csv";
