@@ -198,44 +198,6 @@ impl Catalogue {
             _ => r.name.clone(),
         }
     }
-
-    /// A plain substring search over names and keywords, until the search index lands.
-    pub fn simple_search(&self, query: &str) -> Vec<&Leistung> {
-        let words: Vec<String> = query
-            .split_whitespace()
-            .map(fold)
-            .filter(|w| w.len() > 1)
-            .collect();
-        if words.is_empty() {
-            return vec![];
-        }
-        let mut hits: Vec<(usize, &Leistung)> = self
-            .leistungen
-            .iter()
-            .filter_map(|l| {
-                let name = fold(&l.name);
-                let rest = fold(&format!(
-                    "{} {} {}",
-                    l.catalogue_name,
-                    l.keywords.join(" "),
-                    l.ozg_name
-                ));
-                let mut score = 0;
-                for w in &words {
-                    if name.contains(w.as_str()) {
-                        score += 3;
-                    } else if rest.contains(w.as_str()) {
-                        score += 1;
-                    } else {
-                        return None;
-                    }
-                }
-                Some((score + usize::from(l.source == source::DEMO) * 2, l))
-            })
-            .collect();
-        hits.sort_by_key(|h| std::cmp::Reverse(h.0));
-        hits.into_iter().map(|(_, l)| l).collect()
-    }
 }
 
 /// Case- and umlaut-insensitive form: "Führerschein" → "fuehrerschein".

@@ -94,6 +94,25 @@ fn run(
     req: &SearchRequest,
 ) -> SearchResults {
     let c = &content.catalogue;
+    let results = with_signals(state, tenant, content, place, |signals| {
+        content.search.search(c, signals, req)
+    });
+    if results.searched && results.total == 0 && req.page == 0 {
+        record_miss(state, tenant.id, &req.query);
+    }
+    results
+}
+
+/// Runs `f` with what this tenant contributes to ranking: which services have a
+/// known office for the citizen's (or the tenant's first) Gemeinde, and page views.
+fn with_signals<R>(
+    state: &AppState,
+    tenant: &Tenant,
+    content: &Content,
+    place: &Place,
+    f: impl FnOnce(&TenantSignals) -> R,
+) -> R {
+    let c = &content.catalogue;
     let gemeinde = ranking_gemeinde(tenant, content, place).map(|g| g.ars.clone());
     let has_office = |k: &LeikaKey| {
         gemeinde
@@ -102,16 +121,11 @@ fn run(
     };
     let views = state.views();
     let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
-    let signals = TenantSignals {
+    f(&TenantSignals {
         scope: tenant.id,
         has_office: &has_office,
         views: &view_count,
-    };
-    let results = content.search.search(c, &signals, req);
-    if results.searched && results.total == 0 && req.page == 0 {
-        record_miss(state, tenant.id, &req.query);
-    }
-    results
+    })
 }
 
 /// Counts a query that found nothing, for the tenant's editors: the query's words and a count, nothing about the person.
@@ -410,22 +424,10 @@ pub async fn suggest(
     let content = state.content();
     let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
-    let gemeinde = ranking_gemeinde(&tenant, &content, &place).map(|g| g.ars.clone());
-    let has_office = |k: &LeikaKey| {
-        gemeinde
-            .as_ref()
-            .is_some_and(|g| c.responsible(k, g).is_some())
-    };
-    let views = state.views();
-    let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
-    let signals = TenantSignals {
-        scope: tenant.id,
-        has_office: &has_office,
-        views: &view_count,
-    };
-    let items: Vec<_> = content
-        .search
-        .suggest(c, &signals, &query, 8)
+    let suggestions = with_signals(&state, &tenant, &content, &place, |signals| {
+        content.search.suggest(c, signals, &query, 8)
+    });
+    let items: Vec<_> = suggestions
         .into_iter()
         .map(|l| json!({ "name": l.name, "url": service_href(l, &place.query()) }))
         .collect();
