@@ -122,6 +122,13 @@ impl LeikaKey {
     }
 }
 
+// Lets maps keyed by LeikaKey be read with a plain &str (same hash: the inner String's).
+impl std::borrow::Borrow<str> for LeikaKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for LeikaKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

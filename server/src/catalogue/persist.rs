@@ -260,7 +260,21 @@ fn bad_key(e: crate::keys::KeyError) -> sqlx::Error {
     sqlx::Error::Decode(Box::new(e))
 }
 
-/// Reads the whole catalogue; `None` when nothing was imported yet.
+/// Streams the responsibilities (millions at Germany scale) without holding the rows.
+pub async fn each_zustaendigkeit(
+    store: &Store,
+    mut f: impl FnMut(&str, &str, &str),
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let mut rows =
+        sqlx::query("SELECT leika, area, oe_id FROM zustaendigkeiten").fetch(store.pool());
+    while let Some(r) = rows.try_next().await? {
+        f(&text(&r, "leika")?, &text(&r, "area")?, &text(&r, "oe_id")?);
+    }
+    Ok(())
+}
+
+/// Reads the catalogue but its responsibilities (see `each_zustaendigkeit`); `None` when nothing was imported yet.
 pub async fn load(store: &Store) -> Result<Option<(i64, CatalogueData)>, StoreError> {
     let Some((version, _)) = latest_import(store).await? else {
         return Ok(None);
@@ -349,17 +363,6 @@ pub async fn load(store: &Store) -> Result<Option<(i64, CatalogueData)>, StoreEr
             phone: text(&r, "phone")?,
             email: text(&r, "email")?,
             opening_hours: from_json(&r, "opening_hours")?,
-            source: text(&r, "source")?,
-        });
-    }
-    for r in sqlx::query("SELECT * FROM zustaendigkeiten")
-        .fetch_all(pool)
-        .await?
-    {
-        d.zustaendigkeiten.push(Zustaendigkeit {
-            leika: LeikaKey::parse(&text(&r, "leika")?).map_err(bad_key)?,
-            area: Area::parse(&text(&r, "area")?).map_err(bad_key)?,
-            oe_id: text(&r, "oe_id")?,
             source: text(&r, "source")?,
         });
     }

@@ -16,8 +16,13 @@ pub struct Catalogue {
     pub leistungen: Vec<Leistung>,
     leistung_idx: HashMap<LeikaKey, usize>,
     by_lebenslage: HashMap<String, Vec<usize>>,
-    offices: HashMap<String, Organisationseinheit>,
-    zustaendigkeiten: HashMap<LeikaKey, Vec<(Area, String)>>,
+    offices: Vec<Organisationseinheit>,
+    office_idx: HashMap<String, u32>,
+    /// Responsibilities, compact: at Germany scale there are millions.
+    areas: Vec<Area>,
+    area_idx: HashMap<String, u32>,
+    /// Per service (by position in `leistungen`): (area, office) sorted by area.
+    responsibilities: Vec<Vec<(u32, u32)>>,
     online: HashMap<LeikaKey, Onlinedienst>,
     regions: HashMap<Ars, Region>,
     /// Gemeinden sorted by ARS, so that an area's Gemeinden are one range.
@@ -34,10 +39,46 @@ pub struct Responsible<'a> {
 }
 
 impl Catalogue {
+    /// Loads the catalogue, streaming the responsibilities into their compact form.
     pub async fn load(store: &Store) -> Result<Option<Catalogue>, StoreError> {
-        Ok(persist::load(store)
-            .await?
-            .map(|(version, data)| Catalogue::build(version, data)))
+        let Some((version, data)) = persist::load(store).await? else {
+            return Ok(None);
+        };
+        let mut catalogue = Catalogue::build(version, data);
+        persist::each_zustaendigkeit(store, |leika, area, office| {
+            catalogue.add_responsibility(leika, area, office)
+        })
+        .await?;
+        catalogue.sort_responsibilities();
+        Ok(Some(catalogue))
+    }
+
+    /// Records that `office` serves service `leika` in `area`; unknown references are skipped.
+    fn add_responsibility(&mut self, leika: &str, area: &str, office: &str) {
+        let (Some(&service), Some(&office)) =
+            (self.leistung_idx.get(leika), self.office_idx.get(office))
+        else {
+            return;
+        };
+        let area = match self.area_idx.get(area) {
+            Some(&i) => i,
+            None => {
+                let Ok(parsed) = Area::parse(area) else {
+                    return;
+                };
+                self.areas.push(parsed);
+                self.area_idx
+                    .insert(area.to_string(), self.areas.len() as u32 - 1);
+                self.areas.len() as u32 - 1
+            }
+        };
+        self.responsibilities[service].push((area, office));
+    }
+
+    fn sort_responsibilities(&mut self) {
+        for list in &mut self.responsibilities {
+            list.sort_unstable();
+        }
     }
 
     pub fn build(version: i64, d: CatalogueData) -> Catalogue {
@@ -53,13 +94,6 @@ impl Catalogue {
                 by_lebenslage.entry(s.clone()).or_default().push(i);
             }
         }
-        let mut zustaendigkeiten: HashMap<LeikaKey, Vec<(Area, String)>> = HashMap::new();
-        for z in d.zustaendigkeiten {
-            zustaendigkeiten
-                .entry(z.leika)
-                .or_default()
-                .push((z.area, z.oe_id));
-        }
         let mut gemeinden: Vec<Ars> = d
             .regions
             .iter()
@@ -71,7 +105,8 @@ impl Catalogue {
         for p in d.postcodes {
             postcodes.entry(p.plz).or_default().push(p.ags);
         }
-        Catalogue {
+        let zustaendigkeiten = d.zustaendigkeiten;
+        let mut catalogue = Catalogue {
             version,
             lebenslage_idx: d
                 .lebenslagen
@@ -87,12 +122,16 @@ impl Catalogue {
                 .collect(),
             leistungen,
             by_lebenslage,
-            offices: d
+            office_idx: d
                 .organisationseinheiten
-                .into_iter()
-                .map(|o| (o.id.clone(), o))
+                .iter()
+                .enumerate()
+                .map(|(i, o)| (o.id.clone(), i as u32))
                 .collect(),
-            zustaendigkeiten,
+            offices: d.organisationseinheiten,
+            areas: Vec::new(),
+            area_idx: HashMap::new(),
+            responsibilities: Vec::new(),
             online: d
                 .onlinedienste
                 .into_iter()
@@ -106,7 +145,13 @@ impl Catalogue {
             regions: d.regions.into_iter().map(|r| (r.ars.clone(), r)).collect(),
             gemeinden,
             postcodes,
+        };
+        catalogue.responsibilities = vec![Vec::new(); catalogue.leistungen.len()];
+        for z in zustaendigkeiten {
+            catalogue.add_responsibility(z.leika.as_str(), z.area.key(), &z.oe_id);
         }
+        catalogue.sort_responsibilities();
+        catalogue
     }
 
     pub fn leistung(&self, key: &LeikaKey) -> Option<&Leistung> {
@@ -139,16 +184,19 @@ impl Catalogue {
 
     /// The most specific responsibility whose area contains the Gemeinde:
     /// Gemeinde beats Gemeindeverband beats Kreis beats Land beats Bund.
+    /// Tries the Gemeinde's own areas from the smallest up: at most six lookups.
     pub fn responsible(&self, key: &LeikaKey, gemeinde: &Ars) -> Option<Responsible<'_>> {
-        self.zustaendigkeiten
-            .get(key)?
-            .iter()
-            .filter(|(area, _)| area.contains(gemeinde))
-            .max_by_key(|(area, _)| area.specificity())
-            .and_then(|(area, oe)| {
+        let list = self.responsibilities.get(*self.leistung_idx.get(key)?)?;
+        let g = gemeinde.as_str();
+        [12, 9, 5, 3, 2, 0]
+            .into_iter()
+            .filter(|&n| n <= g.len())
+            .filter_map(|n| self.area_idx.get(&g[..n]))
+            .find_map(|&area| {
+                let pos = list.binary_search_by_key(&area, |&(a, _)| a).ok()?;
                 Some(Responsible {
-                    office: self.offices.get(oe)?,
-                    area,
+                    office: &self.offices[list[pos].1 as usize],
+                    area: &self.areas[area as usize],
                 })
             })
     }
@@ -234,6 +282,25 @@ mod tests {
     fn catalogue(areas: &[(&str, &str)]) -> Catalogue {
         let leika = LeikaKey::parse("99050012104000").unwrap();
         let data = CatalogueData {
+            leistungen: vec![Leistung {
+                leika: leika.clone(),
+                name: "Gewerbe anmelden".into(),
+                catalogue_name: "Gewerbe Anmeldung".into(),
+                slug: "gewerbe-anmelden".into(),
+                ozg_id: None,
+                ozg_name: String::new(),
+                leika_type: "2/3".into(),
+                legal_basis: String::new(),
+                short_text: String::new(),
+                long_text: String::new(),
+                fees: vec![],
+                documents: vec![],
+                deadlines: String::new(),
+                processing_time: String::new(),
+                keywords: vec![],
+                lebenslagen: vec![],
+                source: "test".into(),
+            }],
             organisationseinheiten: areas.iter().map(|(_, oe)| office(oe)).collect(),
             zustaendigkeiten: areas
                 .iter()

@@ -10,7 +10,7 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{doc, Index, IndexReader, Term};
+use tantivy::{doc, Index, IndexReader, Searcher, Term};
 
 pub const PER_PAGE: usize = 10;
 const CANDIDATES: usize = 1000;
@@ -157,8 +157,8 @@ impl SearchIndex {
         if query_words.is_empty() {
             return SearchResults::default();
         }
-        let query = self.query(&query_words, tenant.scope);
         let searcher = self.reader.searcher();
+        let query = self.query(&searcher, &query_words, tenant.scope);
         let Ok((scored, _count)) = searcher.search(
             &query,
             &(TopDocs::with_limit(CANDIDATES).order_by_score(), Count),
@@ -195,7 +195,7 @@ impl SearchIndex {
         results
     }
 
-    fn query(&self, query_words: &[String], scope: i64) -> BooleanQuery {
+    fn query(&self, searcher: &Searcher, query_words: &[String], scope: i64) -> BooleanQuery {
         let last = query_words.len() - 1;
         let per_word: Vec<(Occur, Box<dyn Query>)> = query_words
             .iter()
@@ -203,7 +203,7 @@ impl SearchIndex {
             .map(|(i, w)| {
                 (
                     Occur::Should,
-                    Box::new(self.word_query(w, i == last)) as Box<dyn Query>,
+                    Box::new(self.word_query(searcher, w, i == last)) as Box<dyn Query>,
                 )
             })
             .collect();
@@ -223,9 +223,10 @@ impl SearchIndex {
         ])
     }
 
-    /// One query word: exact terms (with compound parts and synonyms), fuzzy terms
-    /// scaled by length, and for the last word typed, prefixes.
-    fn word_query(&self, word: &str, is_last: bool) -> BooleanQuery {
+    /// One query word: exact terms (with compound parts and synonyms); and where
+    /// the word is no known name or keyword, fuzzy terms scaled by its length and,
+    /// for the last word typed, prefixes.
+    fn word_query(&self, searcher: &Searcher, word: &str, is_last: bool) -> BooleanQuery {
         let mut exact = self.analyzer.weighted_terms(word);
         for s in self.synonyms.get(word) {
             exact.extend(
@@ -236,6 +237,11 @@ impl SearchIndex {
             );
         }
         let stem = self.analyzer.stem(word);
+        let known = self.fields.text[..2].iter().any(|&f| {
+            [stem.as_str(), word]
+                .iter()
+                .any(|t| searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0) > 0)
+        });
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (i, (field_name, weight)) in FIELDS.iter().enumerate() {
             let field = self.fields.text[i];
@@ -247,22 +253,20 @@ impl SearchIndex {
                     Box::new(BoostQuery::new(Box::new(q), weight * boost)),
                 ));
             }
-            if *field_name == "long" {
+            if known || !matches!(*field_name, "name" | "keywords") {
                 continue;
             }
-            let distance = match stem.chars().count() {
+            let distance = match word.chars().count() {
                 0..=4 => 0,
                 5..=8 => 1,
                 _ => 2,
             };
             if distance > 0 {
-                for fuzzy in [stem.as_str(), word] {
-                    let q = FuzzyTermQuery::new(term(fuzzy), distance, true);
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(q), weight * 0.3)),
-                    ));
-                }
+                let q = FuzzyTermQuery::new(term(word), distance, true);
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), weight * 0.3)),
+                ));
             }
             if is_last && word.chars().count() >= 3 {
                 for prefix in [word, stem.as_str()] {

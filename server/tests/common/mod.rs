@@ -105,7 +105,7 @@ fn postgres_template() -> &'static str {
                 .expect("PostgreSQL on 127.0.0.1:5432 (see README)");
             // Databases left by earlier, interrupted runs.
             let old =
-                sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'bp\\_%'")
+                sqlx::query("SELECT datname::text FROM pg_database WHERE datname LIKE 'bp\\_t%'")
                     .fetch_all(&pool)
                     .await
                     .unwrap();
