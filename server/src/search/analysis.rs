@@ -2,6 +2,7 @@
 //! exactly the same terms: words → lower case → umlaut folding → stop words →
 //! compound splitting → Snowball stemming.
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use tantivy::tokenizer::{Language, RawTokenizer, Stemmer, TextAnalyzer, TokenStream};
 
@@ -69,14 +70,22 @@ impl Analyzer {
         }
     }
 
+    /// The German Snowball stem of a folded word. The stemmer is kept per thread
+    /// rather than rebuilt for every word of every query.
     pub fn stem(&self, folded: &str) -> String {
-        let mut stemmer = self.stemmer.clone();
-        let mut stream = stemmer.token_stream(folded);
-        let mut out = folded.to_string();
-        if stream.advance() {
-            out = stream.token().text.clone();
+        thread_local! {
+            static STEMMER: RefCell<Option<TextAnalyzer>> = const { RefCell::new(None) };
         }
-        out
+        STEMMER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            let stemmer = slot.get_or_insert_with(|| self.stemmer.clone());
+            let mut stream = stemmer.token_stream(folded);
+            if stream.advance() {
+                stream.token().text.clone()
+            } else {
+                folded.to_string()
+            }
+        })
     }
 
     /// The parts of a compound, if the whole word is a sequence of lexicon words

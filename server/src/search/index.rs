@@ -168,11 +168,17 @@ impl SearchIndex {
                 ..Default::default()
             };
         };
+        // One column reader per segment, not one per hit.
+        let ords: Vec<_> = searcher
+            .segment_readers()
+            .iter()
+            .map(|seg| seg.fast_fields().u64("ord").ok())
+            .collect();
         let mut hits: Vec<Hit> = scored
             .into_iter()
             .filter_map(|(score, addr)| {
-                let seg = searcher.segment_reader(addr.segment_ord);
-                let ord = seg.fast_fields().u64("ord").ok()?.first(addr.doc_id)? as usize;
+                let column = ords.get(addr.segment_ord as usize)?.as_ref()?;
+                let ord = column.first(addr.doc_id)? as usize;
                 let l = c.leistungen.get(ord)?;
                 Some(Hit {
                     ord,
@@ -256,10 +262,13 @@ impl SearchIndex {
             if known || !matches!(*field_name, "name" | "keywords") {
                 continue;
             }
+            // Two edits only for mid-length words: the automaton for long words costs
+            // milliseconds, and long compounds rarely carry two typos.
             let distance = match word.chars().count() {
                 0..=4 => 0,
                 5..=8 => 1,
-                _ => 2,
+                9..=14 => 2,
+                _ => 1,
             };
             if distance > 0 {
                 let q = FuzzyTermQuery::new(term(word), distance, true);
