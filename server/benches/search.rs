@@ -555,8 +555,9 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn profile_in_process(content: &Content, queries: &[LabelledQuery]) -> Result<Profile> {
     let c = &content.catalogue;
     let gemeinde = Ars::parse(RELEVANCE_ARS)?;
-    let office = |k: &LeikaKey| c.responsible(k, &gemeinde).is_some();
-    let no_office = |_: &LeikaKey| false;
+    let areas = c.area_chain(&gemeinde);
+    let office = |service: usize| c.has_responsibility(service, &areas);
+    let no_office = |_: usize| false;
     let no_views = |_: &LeikaKey| 0;
     let signals = |has_office| TenantSignals {
         scope: 0,

@@ -186,19 +186,34 @@ impl Catalogue {
     /// Gemeinde beats Gemeindeverband beats Kreis beats Land beats Bund.
     /// Tries the Gemeinde's own areas from the smallest up: at most six lookups.
     pub fn responsible(&self, key: &LeikaKey, gemeinde: &Ars) -> Option<Responsible<'_>> {
-        let list = self.responsibilities.get(*self.leistung_idx.get(key)?)?;
+        let service = *self.leistung_idx.get(key)?;
+        let (area, office) = self.responsible_in(service, &self.area_chain(gemeinde))?;
+        Some(Responsible {
+            office: &self.offices[office as usize],
+            area: &self.areas[area as usize],
+        })
+    }
+
+    /// The areas that contain a Gemeinde and have responsibilities, most specific first.
+    pub fn area_chain(&self, gemeinde: &Ars) -> Vec<u32> {
         let g = gemeinde.as_str();
         [12, 9, 5, 3, 2, 0]
             .into_iter()
             .filter(|&n| n <= g.len())
-            .filter_map(|n| self.area_idx.get(&g[..n]))
-            .find_map(|&area| {
-                let pos = list.binary_search_by_key(&area, |&(a, _)| a).ok()?;
-                Some(Responsible {
-                    office: &self.offices[list[pos].1 as usize],
-                    area: &self.areas[area as usize],
-                })
-            })
+            .filter_map(|n| self.area_idx.get(&g[..n]).copied())
+            .collect()
+    }
+
+    pub fn has_responsibility(&self, service: usize, chain: &[u32]) -> bool {
+        self.responsible_in(service, chain).is_some()
+    }
+
+    fn responsible_in(&self, service: usize, chain: &[u32]) -> Option<(u32, u32)> {
+        let list = self.responsibilities.get(service)?;
+        chain.iter().find_map(|&area| {
+            let pos = list.binary_search_by_key(&area, |&(a, _)| a).ok()?;
+            Some(list[pos])
+        })
     }
 
     /// All Gemeinden inside an area, by name.

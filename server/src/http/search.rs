@@ -113,12 +113,11 @@ fn with_signals<R>(
     f: impl FnOnce(&TenantSignals) -> R,
 ) -> R {
     let c = &content.catalogue;
-    let gemeinde = ranking_gemeinde(tenant, content, place).map(|g| g.ars.clone());
-    let has_office = |k: &LeikaKey| {
-        gemeinde
-            .as_ref()
-            .is_some_and(|g| c.responsible(k, g).is_some())
-    };
+    // The Gemeinde's areas are looked up once per query, not once per candidate.
+    let areas = ranking_gemeinde(tenant, content, place)
+        .map(|g| c.area_chain(&g.ars))
+        .unwrap_or_default();
+    let has_office = |service: usize| c.has_responsibility(service, &areas);
     let views = state.views();
     let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
     f(&TenantSignals {

@@ -77,7 +77,8 @@ pub struct SearchResults {
 /// What the tenant contributes to ranking.
 pub struct TenantSignals<'a> {
     pub scope: i64,
-    pub has_office: &'a dyn Fn(&LeikaKey) -> bool,
+    /// Whether an office is known for the service at this position of the catalogue.
+    pub has_office: &'a dyn Fn(usize) -> bool,
     pub views: &'a dyn Fn(&LeikaKey) -> u64,
 }
 
@@ -182,7 +183,7 @@ impl SearchIndex {
                 let l = c.leistungen.get(ord)?;
                 Some(Hit {
                     ord,
-                    score: rank(score, l, c, tenant),
+                    score: rank(score, ord, l, c, tenant),
                 })
             })
             .collect();
@@ -372,17 +373,13 @@ fn documents(l: &Leistung, c: &Catalogue) -> [String; 4] {
     ]
 }
 
-fn rank(text: f32, l: &Leistung, c: &Catalogue, tenant: &TenantSignals) -> ScoreParts {
+fn rank(text: f32, ord: usize, l: &Leistung, c: &Catalogue, tenant: &TenantSignals) -> ScoreParts {
     let online = if c.online(&l.leika).is_some() {
         0.25
     } else {
         0.0
     };
-    let office = if (tenant.has_office)(&l.leika) {
-        0.25
-    } else {
-        0.0
-    };
+    let office = if (tenant.has_office)(ord) { 0.25 } else { 0.0 };
     let popularity = 0.3 * ((tenant.views)(&l.leika) as f32).ln_1p();
     // A service described in full is the one citizens mean among its siblings.
     let described = if l.short_text.is_empty() { 0.0 } else { 0.2 };
