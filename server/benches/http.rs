@@ -9,11 +9,14 @@
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+
+mod support;
+use support::{apt, bench_seconds, fmt_us, free_addr, parse_duration_us, Guard};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -46,16 +49,6 @@ fn run() -> Result<()> {
     let rounds = measure_rounds(&targets, seconds)?;
     print_report(&targets, &rounds, seconds);
     Ok(())
-}
-
-fn bench_seconds() -> Result<u64> {
-    match std::env::var("BENCH_SECONDS") {
-        Ok(s) => Ok(s
-            .trim()
-            .parse()
-            .map_err(|_| format!("BENCH_SECONDS={s:?} is not a number"))?),
-        Err(_) => Ok(10),
-    }
 }
 
 // ---------------------------------------------------------------- tools
@@ -94,16 +87,6 @@ fn apt_install(packages: &[&str]) -> bool {
     apt(&args)
 }
 
-/// Runs apt-get, waiting for a lock held by another install instead of failing.
-fn apt(args: &[&str]) -> bool {
-    Command::new("apt-get")
-        .args(["-o", "DPkg::Lock::Timeout=600"])
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 /// First line of a command's output (stdout or stderr), for the version report.
 fn first_line_of(program: &str, args: &[&str]) -> String {
     let Ok(out) = Command::new(program).args(args).output() else {
@@ -122,31 +105,6 @@ fn first_line_of(program: &str, args: &[&str]) -> String {
 }
 
 // ---------------------------------------------------------------- processes
-
-/// A child process that is stopped when this goes out of scope, also on panic.
-struct Guard {
-    name: &'static str,
-    child: Child,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        // SIGTERM first: nginx's master then stops its workers too.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 impl Guard {
     fn spawn(name: &'static str, command: &mut Command) -> Result<Guard> {
@@ -177,11 +135,6 @@ impl Guard {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-}
-
-fn free_addr() -> Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
 }
 
 struct Portal {
@@ -549,24 +502,6 @@ fn parse_wrk(text: &str) -> std::result::Result<Sample, String> {
     })
 }
 
-/// wrk prints latencies as `635.91us`, `1.23ms`, `1.01s`, `2.00m`.
-fn parse_duration_us(s: &str) -> std::result::Result<f64, String> {
-    let split = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .ok_or(format!("latency without unit: {s}"))?;
-    let (number, unit) = s.split_at(split);
-    let number: f64 = number.parse().map_err(|e| format!("latency {s}: {e}"))?;
-    let factor = match unit {
-        "us" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" => 60e6,
-        "h" => 3600e6,
-        _ => return Err(format!("unknown latency unit in {s}")),
-    };
-    Ok(number * factor)
-}
-
 // ---------------------------------------------------------------- report
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -580,14 +515,6 @@ fn median_sample(rounds: &[Vec<Sample>], t: usize) -> Sample {
         rps: of(|s| s.rps),
         p50_us: of(|s| s.p50_us),
         p99_us: of(|s| s.p99_us),
-    }
-}
-
-fn fmt_us(us: f64) -> String {
-    if us >= 1000.0 {
-        format!("{:.2} ms", us / 1000.0)
-    } else {
-        format!("{us:.0} µs")
     }
 }
 

@@ -27,12 +27,15 @@ use buergerportal::search::{SearchRequest, TenantSignals};
 use buergerportal::store::{insert_rows, int, text, Store, Value};
 use std::error::Error;
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
+
+mod support;
+use support::{apt, bench_seconds, fmt_us, free_addr, parse_duration_us, Guard};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -117,16 +120,6 @@ fn bench(rt: &Runtime, seconds: u64) -> Result<()> {
     Ok(())
 }
 
-fn bench_seconds() -> Result<u64> {
-    match std::env::var("BENCH_SECONDS") {
-        Ok(s) => Ok(s
-            .trim()
-            .parse()
-            .map_err(|_| format!("BENCH_SECONDS={s:?} is not a number"))?),
-        Err(_) => Ok(10),
-    }
-}
-
 fn repo() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
@@ -153,16 +146,6 @@ fn wrk_present() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok()
-}
-
-/// Runs apt-get, waiting for a lock held by another install instead of failing.
-fn apt(args: &[&str]) -> bool {
-    Command::new("apt-get")
-        .args(["-o", "DPkg::Lock::Timeout=600"])
-        .args(args)
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 // ---------------------------------------------------------------- database
@@ -594,30 +577,6 @@ fn profile_in_process(content: &Content, queries: &[LabelledQuery]) -> Result<Pr
 
 // ---------------------------------------------------------------- portal process
 
-/// A child process that is stopped when this goes out of scope, also on panic.
-struct Guard {
-    name: &'static str,
-    child: Child,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        eprintln!("{} did not stop on SIGTERM; killing it", self.name);
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 struct Portal {
     addr: SocketAddr,
     guard: Guard,
@@ -708,11 +667,6 @@ fn echo_lines(out: impl std::io::Read) {
     for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
         println!("  [portal] {line}");
     }
-}
-
-fn free_addr() -> Result<SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?)
 }
 
 // ---------------------------------------------------------------- baseline server
@@ -993,24 +947,6 @@ fn socket_error_count(line: &str) -> u64 {
         .sum()
 }
 
-/// wrk prints latencies as `635.91us`, `1.23ms`, `1.01s`, `2.00m`.
-fn parse_duration_us(s: &str) -> std::result::Result<f64, String> {
-    let split = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .ok_or(format!("latency without unit: {s}"))?;
-    let (number, unit) = s.split_at(split);
-    let number: f64 = number.parse().map_err(|e| format!("latency {s}: {e}"))?;
-    let factor = match unit {
-        "us" => 1.0,
-        "ms" => 1e3,
-        "s" => 1e6,
-        "m" => 60e6,
-        "h" => 3600e6,
-        _ => return Err(format!("unknown latency unit in {s}")),
-    };
-    Ok(number * factor)
-}
-
 // ---------------------------------------------------------------- report
 
 struct Report<'a> {
@@ -1019,14 +955,6 @@ struct Report<'a> {
     /// The portal after start and relevance queries, and after the load.
     memory: [Memory; 2],
     rows: [(&'static str, &'a Sample, &'a Score); 2],
-}
-
-fn fmt_us(us: f64) -> String {
-    if us >= 1000.0 {
-        format!("{:.2} ms", us / 1000.0)
-    } else {
-        format!("{us:.0} µs")
-    }
 }
 
 fn mib(kib: u64) -> String {
