@@ -74,6 +74,7 @@ struct Inner {
     /// Service page views not yet written to the store, and the totals for ranking.
     views_pending: Mutex<HashMap<String, u64>>,
     views: RwLock<Arc<HashMap<LeikaKey, u64>>>,
+    views_loaded: std::sync::atomic::AtomicBool,
     assets: Assets,
     cache: PageCache,
     trust_forwarded_host: bool,
@@ -95,6 +96,7 @@ impl AppState {
             search_config,
             views_pending: Mutex::new(HashMap::new()),
             views: RwLock::new(Arc::new(HashMap::new())),
+            views_loaded: std::sync::atomic::AtomicBool::new(false),
             assets,
             cache: PageCache::new(config.page_cache_entries),
             trust_forwarded_host: config.trust_forwarded_host,
@@ -200,7 +202,12 @@ impl AppState {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
-        if pending.is_empty() && !self.views().is_empty() {
+        // Totals are read once at start and then only after new views were written.
+        let loaded = self
+            .0
+            .views_loaded
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if pending.is_empty() && loaded {
             return Ok(());
         }
         for (leika, n) in &pending {
@@ -223,6 +230,9 @@ impl AppState {
             }
         }
         *self.0.views.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(totals);
+        self.0
+            .views_loaded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 }

@@ -227,8 +227,7 @@ pub async fn page(
         ),
     };
     let results = run(&state, &tenant, &content, &place, &req);
-    let gemeinde =
-        ranking_gemeinde(&tenant, &content, &place).filter(|_| place.gemeinde().is_some());
+    let gemeinde = place.gemeinde();
     let pq = shell.place_query.clone();
     let cards = results
         .hits
