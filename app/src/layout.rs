@@ -1,4 +1,4 @@
-use crate::model::{Crumb, Shell};
+use crate::model::{AccountNav, Crumb, Shell};
 use leptos::prelude::*;
 
 pub fn document(shell: &Shell, title: &str, crumbs: Vec<Crumb>, body: AnyView) -> impl IntoView {
@@ -51,11 +51,39 @@ fn header(shell: &Shell) -> impl IntoView {
                         <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
                         <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
                         <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
+                        {account_nav(&shell.account)}
                     </ul>
                 </nav>
             </div>
             <div class="wrap">{place}</div>
         </header>
+    }
+}
+
+fn account_nav(account: &AccountNav) -> AnyView {
+    match account {
+        AccountNav::Hidden => ().into_any(),
+        AccountNav::Anonymous { login_href } => view! {
+            <li><a href=login_href.clone()>"Anmelden"</a></li>
+        }
+        .into_any(),
+        AccountNav::Citizen { name, unread, csrf } => {
+            let postfach = match unread {
+                0 => "Postfach".to_string(),
+                n => format!("Postfach ({n} ungelesen)"),
+            };
+            view! {
+                <li><a href="/mein-bereich" title=format!("Angemeldet als {name}")>"Mein Bereich"</a></li>
+                <li><a href="/postfach">{postfach}</a></li>
+                <li>
+                    <form method="post" action="/abmelden" class="inline">
+                        <input type="hidden" name="csrf" value=csrf.clone() />
+                        <button type="submit" class="link-button">"Abmelden"</button>
+                    </form>
+                </li>
+            }
+            .into_any()
+        }
     }
 }
 

@@ -3,10 +3,13 @@
 //! is a link or a form, so pages work without JavaScript and can be cached.
 #![recursion_limit = "256"]
 
+mod account;
+pub mod account_model;
 mod layout;
 pub mod model;
 mod pages;
 
+pub use account_model::*;
 use leptos::prelude::*;
 pub use model::*;
 
@@ -20,6 +23,10 @@ pub enum Page {
     Search(Box<SearchPage>),
     Text(TextPage),
     Error(ErrorPage),
+    Account(AccountPage),
+    Postfach(PostfachPage),
+    Message(MessagePage),
+    Notice(NoticePage),
 }
 
 /// Renders a complete HTML document.
@@ -35,6 +42,10 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::Search(p) => pages::search(shell, *p).into_any(),
             Page::Text(p) => pages::text(p).into_any(),
             Page::Error(p) => pages::error(p).into_any(),
+            Page::Account(p) => account::account(p).into_any(),
+            Page::Postfach(p) => account::postfach(p).into_any(),
+            Page::Message(p) => account::message(p).into_any(),
+            Page::Notice(p) => account::notice(p).into_any(),
         };
         let html = layout::document(shell, title, crumbs, body).to_html();
         // Leptos marks dynamic boundaries with comments; a static page needs none.

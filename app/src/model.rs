@@ -19,6 +19,23 @@ pub struct Shell {
     /// The chosen Gemeinde's name, shown in the header so the citizen sees whose answers they get.
     pub place_name: Option<String>,
     pub search_query: String,
+    pub account: AccountNav,
+}
+
+/// The header's login state. Anonymous pages are cached, so their link carries only the path.
+#[derive(Debug, Clone, Default)]
+pub enum AccountNav {
+    /// No Servicekonto configured: no login link.
+    #[default]
+    Hidden,
+    Anonymous {
+        login_href: String,
+    },
+    Citizen {
+        name: String,
+        unread: u64,
+        csrf: String,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -134,6 +151,16 @@ pub struct ServicePage {
     pub responsibility: Responsibility,
     pub online: Option<Online>,
     pub change_place_href: Option<String>,
+    pub favourite: Option<FavouriteForm>,
+}
+
+/// "Merken" on a service page, only for logged-in citizens.
+#[derive(Debug, Clone)]
+pub struct FavouriteForm {
+    pub leika: String,
+    pub saved: bool,
+    pub csrf: String,
+    pub back: String,
 }
 
 #[derive(Debug, Clone)]

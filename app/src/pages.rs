@@ -130,6 +130,22 @@ pub fn service(p: ServicePage) -> impl IntoView {
             </section>
         }
     });
+    let favourite = p.favourite.map(|f| {
+        let (aktion, label) = if f.saved {
+            ("entfernen", "Von der Merkliste entfernen")
+        } else {
+            ("merken", "Merken")
+        };
+        view! {
+            <form method="post" action="/mein-bereich/merkliste" class="favourite">
+                <input type="hidden" name="csrf" value=f.csrf />
+                <input type="hidden" name="leika" value=f.leika />
+                <input type="hidden" name="aktion" value=aktion />
+                <input type="hidden" name="zurueck" value=f.back />
+                <button type="submit" class="secondary">{label}</button>
+            </form>
+        }
+    });
     let alt_name = p
         .catalogue_name
         .map(|n| view! { <p class="meta">"Bezeichnung im Leistungskatalog: " {n}</p> });
@@ -140,6 +156,7 @@ pub fn service(p: ServicePage) -> impl IntoView {
             {lead}
             {alt_name}
             {online}
+            {favourite}
             {responsibility(p.responsibility, p.change_place_href)}
             {text_blocks(p.long_text)}
             {fees(p.fees)}
@@ -380,7 +397,7 @@ pub fn text(p: TextPage) -> impl IntoView {
     }
 }
 
-fn text_blocks(blocks: Vec<Block>) -> impl IntoView {
+pub(crate) fn text_blocks(blocks: Vec<Block>) -> impl IntoView {
     blocks
         .into_iter()
         .map(|b| match b {

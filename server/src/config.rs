@@ -25,6 +25,15 @@ pub enum Command {
     Import,
     /// Apply database migrations and exit.
     Migrate,
+    /// Issue a credential for a Postfach sender (an authority or form provider).
+    SenderAdd {
+        /// The sender's name as citizens see it, e.g. "Stadt Kiel, Bürgeramt".
+        #[arg(long)]
+        name: String,
+        /// Use this credential instead of a random one (for demos and tests only).
+        #[arg(long, env = "SENDER_CREDENTIAL")]
+        credential: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -53,6 +62,50 @@ pub struct Config {
     /// How many rendered pages to keep in memory.
     #[arg(long, env = "PAGE_CACHE_ENTRIES", default_value_t = 20_000)]
     pub page_cache_entries: usize,
+    /// The portal is reached over HTTPS (behind a TLS proxy): Secure cookies, https redirect URIs.
+    #[arg(long, env = "PUBLIC_HTTPS", default_value_t = false)]
+    pub public_https: bool,
+    #[command(flatten)]
+    pub oidc: OidcSettings,
+    /// A session ends after this many minutes without a request.
+    #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+    /// A session ends this many minutes after login, active or not.
+    #[arg(long, env = "SESSION_MAX_MINUTES", default_value_t = 720)]
+    pub session_max_minutes: i64,
+}
+
+/// The eIDAS levels of assurance, as the test Servicekonto and many providers use them.
+pub const DEFAULT_ACR_VALUES: &str = "basisregistrierung=http://eidas.europa.eu/LoA/low,substantiell=http://eidas.europa.eu/LoA/substantial,hoch=http://eidas.europa.eu/LoA/high";
+
+/// The Servicekonto (OpenID Connect provider). Without an issuer there is no login.
+#[derive(Debug, Clone, Args)]
+pub struct OidcSettings {
+    /// Issuer URL, exactly as in the provider's discovery document.
+    #[arg(long = "oidc-issuer", env = "OIDC_ISSUER")]
+    pub issuer: Option<String>,
+    #[arg(
+        long = "oidc-client-id",
+        env = "OIDC_CLIENT_ID",
+        default_value = "buergerportal"
+    )]
+    pub client_id: String,
+    #[arg(
+        long = "oidc-client-secret",
+        env = "OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// Trust level to acr value(s): `level=acr`, comma separated; the first per level is requested.
+    #[arg(
+        long = "oidc-acr-values",
+        env = "OIDC_ACR_VALUES",
+        default_value = DEFAULT_ACR_VALUES
+    )]
+    pub acr_values: String,
+    /// Where citizens change their data at the provider (shown in Mein Bereich).
+    #[arg(long = "oidc-account-url", env = "OIDC_ACCOUNT_URL")]
+    pub account_url: Option<String>,
 }
 
 impl Config {
@@ -63,6 +116,19 @@ impl Config {
                 "sqlite://{}/buergerportal.db?mode=rwc",
                 self.data_dir.display()
             ),
+        }
+    }
+}
+
+impl OidcSettings {
+    /// No Servicekonto: the portal offers no login.
+    pub fn none() -> OidcSettings {
+        OidcSettings {
+            issuer: None,
+            client_id: "buergerportal".into(),
+            client_secret: None,
+            acr_values: DEFAULT_ACR_VALUES.into(),
+            account_url: None,
         }
     }
 }

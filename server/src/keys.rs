@@ -177,7 +177,10 @@ impl TenantSlug {
 }
 
 /// Trust level an online service requires (Vertrauensniveau).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Vertrauensniveau {
     Basisregistrierung,
     Substantiell,
@@ -200,6 +203,14 @@ impl Vertrauensniveau {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Basisregistrierung => "basisregistrierung",
+            Self::Substantiell => "substantiell",
+            Self::Hoch => "hoch",
+        }
+    }
+    /// The short German name, e.g. for "Vertrauensniveau „substantiell“".
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Self::Basisregistrierung => "Basisregistrierung",
             Self::Substantiell => "substantiell",
             Self::Hoch => "hoch",
         }

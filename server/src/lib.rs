@@ -2,11 +2,13 @@
 //!
 //! request → tenant (by host) → domain → store → view. See README.md.
 
+pub mod auth;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub mod http;
 pub mod keys;
+pub mod postfach;
 pub mod search;
 pub mod store;
 pub mod tenancy;

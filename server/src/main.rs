@@ -39,6 +39,19 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             buergerportal::report(&outcome);
             println!("{outcome:?}");
         }
+        Command::SenderAdd { name, credential } => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+            let (id, credential) = buergerportal::postfach::add_sender(
+                &store,
+                &name,
+                credential,
+                buergerportal::clock::now_unix(),
+            )
+            .await?;
+            println!("Absender {name} angelegt (id {id}).");
+            println!("Zugangsdaten (nur jetzt sichtbar): {credential}");
+        }
     }
     Ok(())
 }

@@ -12,6 +12,14 @@ pub enum AppError {
     BadRequest(String),
     #[error("interner Fehler: {0}")]
     Internal(String),
+    /// A refused login: says what happened, creates no session.
+    #[error("Anmeldung fehlgeschlagen: {0}")]
+    Login(String),
+    #[error("nicht erlaubt: {0}")]
+    Forbidden(String),
+    /// A service we depend on (the Servicekonto) is not reachable.
+    #[error("nicht verfügbar: {0}")]
+    Unavailable(String),
 }
 
 impl From<crate::store::StoreError> for AppError {
@@ -60,6 +68,24 @@ impl IntoResponse for AppError {
                 message: msg.clone(),
                 ..ErrorInfo::for_status(StatusCode::BAD_REQUEST)
             },
+            AppError::Login(msg) => ErrorInfo {
+                status: StatusCode::BAD_REQUEST,
+                title: "Anmeldung fehlgeschlagen".into(),
+                message: msg.clone(),
+            },
+            AppError::Forbidden(msg) => ErrorInfo {
+                status: StatusCode::FORBIDDEN,
+                title: "Aktion nicht möglich".into(),
+                message: msg.clone(),
+            },
+            AppError::Unavailable(detail) => {
+                tracing::warn!("{detail}");
+                ErrorInfo {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    title: "Anmeldung zurzeit nicht möglich".into(),
+                    message: "Das Servicekonto ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.".into(),
+                }
+            }
             AppError::Internal(detail) => {
                 tracing::error!("{detail}");
                 ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR)

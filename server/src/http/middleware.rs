@@ -9,22 +9,32 @@ use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
-const SECURITY_HEADERS: [(&str, &str); 6] = [
-    (
-        "content-security-policy",
+/// The Content-Security-Policy; forms may also go to the given origins (the
+/// Servicekonto's logout, form providers), because form-action covers redirects.
+pub fn content_security_policy(form_origins: &[String]) -> HeaderValue {
+    let extra: String = form_origins.iter().map(|o| format!(" {o}")).collect();
+    HeaderValue::from_str(&format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
-         form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    ),
+         form-action 'self'{extra}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"))
+}
+
+const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-content-type-options", "nosniff"),
     ("referrer-policy", "strict-origin-when-cross-origin"),
     ("x-frame-options", "DENY"),
-    ("permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+    (
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    ),
     ("cross-origin-opener-policy", "same-origin"),
 ];
 
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, state.0.csp.clone());
     for (name, value) in SECURITY_HEADERS {
         headers.insert(
             HeaderName::from_static(name),
@@ -76,16 +86,21 @@ pub async fn resolve_tenant(
     res
 }
 
-fn request_host(req: &Request, trust_forwarded: bool) -> Option<String> {
-    let headers = req.headers();
+pub(super) fn request_host(req: &Request, trust_forwarded: bool) -> Option<String> {
+    request_host_of(req.headers(), trust_forwarded)
+        .or_else(|| req.uri().authority().map(|a| a.as_str().to_string()))
+}
+
+pub(super) fn request_host_of(
+    headers: &axum::http::HeaderMap,
+    trust_forwarded: bool,
+) -> Option<String> {
     let forwarded = trust_forwarded
         .then(|| headers.get("x-forwarded-host"))
         .flatten()
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next());
-    let host = forwarded
-        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))
-        .or_else(|| req.uri().authority().map(|a| a.as_str()))?;
+    let host = forwarded.or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()))?;
     Some(host.trim().to_string())
 }
 
@@ -169,7 +184,7 @@ fn viewed_service(path: &str) -> Option<&str> {
 }
 
 /// Anonymous until the citizen logs in: no session cookie.
-fn is_anonymous(req: &Request) -> bool {
+pub(super) fn is_anonymous(req: &Request) -> bool {
     !req.headers()
         .get_all(header::COOKIE)
         .iter()

@@ -1,17 +1,20 @@
 //! HTTP: router, middleware, errors and the citizen pages.
 
+mod account;
 mod assets;
 mod cache;
 mod error;
 mod middleware;
 mod pages;
 mod place;
+mod postfach;
 mod search;
 
 pub use assets::Assets;
 pub use cache::PageCache;
 pub use error::AppError;
 
+use crate::auth::{DbSessionStore, Oidc};
 use crate::catalogue::Catalogue;
 use crate::config::Config;
 use crate::keys::LeikaKey;
@@ -20,7 +23,7 @@ use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::tenancy::Tenants;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
@@ -78,6 +81,11 @@ struct Inner {
     assets: Assets,
     cache: PageCache,
     trust_forwarded_host: bool,
+    oidc: Option<Arc<Oidc>>,
+    public_https: bool,
+    session_idle_minutes: i64,
+    session_max_secs: i64,
+    csp: axum::http::HeaderValue,
 }
 
 impl AppState {
@@ -87,8 +95,10 @@ impl AppState {
         content: Content,
         search_config: SearchConfig,
         assets: Assets,
+        oidc: Option<Oidc>,
         config: &Config,
     ) -> Self {
+        let form_origins: Vec<String> = oidc.iter().map(Oidc::origin).collect();
         AppState(Arc::new(Inner {
             store,
             tenants: RwLock::new(tenants),
@@ -100,7 +110,29 @@ impl AppState {
             assets,
             cache: PageCache::new(config.page_cache_entries),
             trust_forwarded_host: config.trust_forwarded_host,
+            oidc: oidc.map(Arc::new),
+            public_https: config.public_https,
+            session_idle_minutes: config.session_idle_minutes.max(1),
+            session_max_secs: config.session_max_minutes.max(1) * 60,
+            csp: middleware::content_security_policy(&form_origins),
         }))
+    }
+
+    /// The Servicekonto, when one is configured.
+    pub fn oidc(&self) -> Option<&Oidc> {
+        self.0.oidc.as_deref()
+    }
+
+    pub fn public_https(&self) -> bool {
+        self.0.public_https
+    }
+
+    pub fn trust_forwarded_host(&self) -> bool {
+        self.0.trust_forwarded_host
+    }
+
+    pub fn session_max_secs(&self) -> i64 {
+        self.0.session_max_secs
     }
 
     pub fn store(&self) -> &Store {
@@ -255,6 +287,26 @@ pub fn router(state: AppState) -> Router {
         .route("/barrierefreiheit", get(pages::barrierefreiheit))
         .route("/ueber-diese-daten", get(pages::about_data))
         .route("/theme.css", get(pages::theme))
+        .route("/anmelden", get(account::login))
+        .route("/anmelden/callback", get(account::callback))
+        .route("/abmelden", post(account::logout))
+        .route("/mein-bereich", get(account::my_area))
+        .route("/mein-bereich/merkliste", post(account::favourite))
+        .route("/postfach", get(postfach::inbox))
+        .route(
+            "/postfach/{id}",
+            get(postfach::message).post(postfach::message_action),
+        )
+        .route(
+            "/postfach/{id}/anhang/{attachment}",
+            get(postfach::attachment),
+        )
+        .route(
+            "/api/v1/postfach/messages",
+            post(postfach::deliver).layer(axum::extract::DefaultBodyLimit::max(
+                crate::postfach::MAX_REQUEST_BYTES,
+            )),
+        )
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -270,6 +322,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            account::attach,
+        ))
+        .layer(session_layer(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::resolve_tenant,
         ));
     Router::new()
@@ -278,8 +335,27 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .merge(tenant_pages)
         .layer(axum::middleware::from_fn(middleware::log_request))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .with_state(state)
+}
+
+/// Sessions in the database; the cookie is set only once a login starts.
+fn session_layer(state: &AppState) -> tower_sessions::SessionManagerLayer<DbSessionStore> {
+    tower_sessions::SessionManagerLayer::new(DbSessionStore(state.store().clone()))
+        .with_name(cache::SESSION_COOKIE)
+        .with_http_only(true)
+        // Lax, not Strict: the provider's redirect back is a cross-site navigation.
+        .with_same_site(tower_sessions::cookie::SameSite::Lax)
+        .with_secure(state.public_https())
+        .with_path("/")
+        .with_expiry(tower_sessions::Expiry::OnInactivity(
+            time::Duration::minutes(state.0.session_idle_minutes),
+        ))
+        // Every request of a session moves its idle deadline.
+        .with_always_save(true)
 }
 
 /// Everything `serve` runs, ready to be served on any listener (tests use port 0).
@@ -291,7 +367,8 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
     let content = search_config
         .build(catalogue)
         .map_err(crate::StartError::Serve)?;
-    let state = AppState::new(store, tenants, content, search_config, assets, config);
+    let oidc = Oidc::from_settings(&config.oidc).map_err(crate::StartError::Serve)?;
+    let state = AppState::new(store, tenants, content, search_config, assets, oidc, config);
     Ok((state.clone(), router(state)))
 }
 
@@ -321,8 +398,16 @@ pub async fn serve(config: Config) -> Result<(), crate::StartError> {
 
 pub async fn refresh_loop(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut ticks: u64 = 0;
     loop {
         tick.tick().await;
+        ticks += 1;
+        if ticks % 2400 == 1 {
+            // About every ten minutes: expired sessions go.
+            if let Err(e) = DbSessionStore(state.store().clone()).delete_expired().await {
+                tracing::warn!("Sitzungen aufräumen: {e}");
+            }
+        }
         if let Err(e) = state.refresh().await {
             tracing::warn!("Aktualisierung fehlgeschlagen: {e}");
         }

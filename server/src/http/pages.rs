@@ -40,6 +40,28 @@ fn html(body: String) -> Response {
     res
 }
 
+/// For pages of the citizen's own area: never stored by any cache.
+pub(super) fn html_private(body: String) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub(super) fn page_shell(state: &AppState, tenant: &Tenant) -> Shell {
+    shell(state, tenant, None)
+}
+
 pub(super) fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) -> Shell {
     let c = &tenant.config.contact;
     let chosen = place.filter(|p| !p.query().is_empty());
@@ -67,7 +89,12 @@ pub(super) fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) ->
             .and_then(Place::gemeinde)
             .map(|g| crate::catalogue::generate::municipality_name(&g.name, g.type_code)),
         search_query: String::new(),
+        account: super::account::current_nav(),
     }
+}
+
+pub(super) fn home_crumb(shell: &Shell) -> Crumb {
+    home(shell)
 }
 
 pub(super) fn home(shell: &Shell) -> Crumb {
@@ -247,6 +274,7 @@ pub async fn lebenslage(
 pub async fn service(
     State(state): State<AppState>,
     Extension(tenant): TenantExt,
+    citizen: super::account::MaybeCitizen,
     Path(id): Path<String>,
     Query(q): Query<PlaceQuery>,
 ) -> PageResult {
@@ -265,7 +293,20 @@ pub async fn service(
         return Ok(Redirect::to(&service_href(l, &place.query())).into_response());
     }
     let shell = shell(&state, &tenant, Some(&place));
-    let page = service_page(&c, &tenant, l, &place, &shell.place_query);
+    let mut page = service_page(&c, &tenant, l, &place, &shell.place_query);
+    if let Some(Extension(super::account::Citizen(s))) = citizen {
+        page.favourite = Some(app::FavouriteForm {
+            leika: l.leika.to_string(),
+            saved: crate::auth::account::is_favourite(
+                state.store(),
+                &s.citizen_id,
+                l.leika.as_str(),
+            )
+            .await?,
+            csrf: s.csrf.clone(),
+            back: service_href(l, &shell.place_query),
+        });
+    }
     let crumbs = vec![
         home(&shell),
         crumb("Leistungen A–Z", format!("/a-z{}", shell.place_query)),
@@ -364,6 +405,7 @@ fn service_page(
             level: o.vertrauensniveau.label().to_string(),
         }),
         change_place_href,
+        favourite: None,
     }
 }
 
@@ -379,12 +421,31 @@ fn shell_contact(tenant: &Tenant) -> app::Contact {
     }
 }
 
-/// Hands the citizen to the online service. The consent and token hand-off
-/// of the hand-off issue will live here; for now a plain redirect.
-pub async fn apply(State(state): State<AppState>, Path(id): Path<String>) -> PageResult {
+/// Hands the citizen to the online service, after a login or step-up when
+/// the service needs a higher trust level than the session has.
+pub async fn apply(
+    State(state): State<AppState>,
+    citizen: super::account::MaybeCitizen,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+) -> PageResult {
     let key = LeikaKey::parse(&id).map_err(|_| AppError::NotFound)?;
     let c = state.catalogue();
     let online = c.online(&key).ok_or(AppError::NotFound)?;
+    if state.oidc().is_some() {
+        let level = citizen
+            .as_ref()
+            .map(|Extension(super::account::Citizen(s))| s.level);
+        if level.is_none_or(|l| l < online.vertrauensniveau) {
+            let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            return Ok(Redirect::to(&format!(
+                "/anmelden?niveau={}&next={}",
+                online.vertrauensniveau.as_str(),
+                form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
+            ))
+            .into_response());
+        }
+    }
     Ok(Redirect::to(&online.url).into_response())
 }
 

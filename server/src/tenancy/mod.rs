@@ -153,6 +153,10 @@ impl Tenants {
         self.by_host.get(&normalize_host(host)?).cloned()
     }
 
+    pub fn by_slug(&self, slug: &str) -> Option<&Arc<Tenant>> {
+        self.all().iter().find(|t| t.slug.as_str() == slug)
+    }
+
     pub fn all(&self) -> &[Arc<Tenant>] {
         &self.all
     }

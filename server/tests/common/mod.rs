@@ -34,6 +34,10 @@ pub fn config(database_url: String) -> Config {
         assets_dir: repo("assets"),
         trust_forwarded_host: false,
         page_cache_entries: 1000,
+        public_https: false,
+        oidc: buergerportal::config::OidcSettings::none(),
+        session_idle_minutes: 30,
+        session_max_minutes: 720,
     }
 }
 

@@ -1,0 +1,72 @@
+//! View models of the citizen's own area: Mein Bereich, Merkliste, Postfach.
+
+use crate::model::{Block, LinkItem};
+
+#[derive(Debug, Clone)]
+pub struct AccountPage {
+    pub name: String,
+    pub level: String,
+    pub email: String,
+    pub address: Vec<String>,
+    /// Where the citizen changes these data: at the Servicekonto, not here.
+    pub provider_account_url: Option<String>,
+    pub favourites: Vec<Favourite>,
+    pub unread: u64,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Favourite {
+    pub href: String,
+    pub name: String,
+    pub leika: String,
+    /// The portal the service was saved on, when it is another one.
+    pub saved_on: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostfachPage {
+    pub archive: bool,
+    pub messages: Vec<MessageRow>,
+    pub inbox_href: String,
+    pub archive_href: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub href: String,
+    pub subject: String,
+    pub sender: String,
+    pub date: String,
+    pub unread: bool,
+    pub attachments: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    pub subject: String,
+    pub sender: String,
+    pub date: String,
+    pub body: Vec<Block>,
+    pub attachments: Vec<AttachmentLink>,
+    pub archived: bool,
+    pub action: String,
+    pub csrf: String,
+    pub back: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachmentLink {
+    pub href: String,
+    pub filename: String,
+    pub kind: String,
+    pub size: String,
+}
+
+/// A short page that explains and offers ways on (e.g. "Vertrauensniveau nicht erreicht").
+#[derive(Debug, Clone)]
+pub struct NoticePage {
+    pub title: String,
+    pub message: String,
+    pub links: Vec<LinkItem>,
+}

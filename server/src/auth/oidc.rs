@@ -1,0 +1,299 @@
+//! The OpenID Connect relying party: authorization code flow with PKCE (S256),
+//! `state` and `nonce`, ID token verified (signature, issuer, audience, expiry, acr).
+
+use super::{AcrMap, PendingLogin};
+use crate::config::OidcSettings;
+use crate::keys::Vertrauensniveau;
+use openidconnect::core::{CoreClient, CoreIdToken, CoreResponseType};
+use openidconnect::{
+    reqwest, AuthenticationContextClass, AuthenticationFlow, AuthorizationCode, ClientId,
+    ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
+};
+use std::str::FromStr;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// Discovery and keys are fetched again after this long, or at once on an unknown key.
+const METADATA_TTL: Duration = Duration::from_secs(600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum OidcError {
+    #[error("Das Servicekonto ist nicht erreichbar: {0}")]
+    Unreachable(String),
+    #[error("Konfiguration: {0}")]
+    Config(String),
+    #[error("Das Servicekonto hat den Anmeldecode nicht angenommen: {0}")]
+    Exchange(String),
+    #[error("Die Antwort des Servicekontos ist ungültig: {0}")]
+    Token(String),
+}
+
+/// What a verified ID token says about the citizen.
+#[derive(Debug, Clone)]
+pub struct VerifiedLogin {
+    pub issuer: String,
+    pub subject: String,
+    pub level: Vertrauensniveau,
+    pub name: String,
+    pub email: String,
+    pub address: Vec<String>,
+    pub id_token: String,
+}
+
+pub struct Oidc {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    client_secret: Option<ClientSecret>,
+    acr: AcrMap,
+    pub account_url: Option<String>,
+    http: reqwest::Client,
+    metadata: RwLock<Option<(ProviderMetadataWithLogout, Instant)>>,
+}
+
+impl Oidc {
+    /// `None` when no issuer is configured: the portal then offers no login.
+    pub fn from_settings(s: &OidcSettings) -> Result<Option<Oidc>, String> {
+        let Some(issuer) = s.issuer.as_deref().filter(|i| !i.is_empty()) else {
+            return Ok(None);
+        };
+        let issuer = IssuerUrl::new(issuer.to_string()).map_err(|e| format!("OIDC_ISSUER: {e}"))?;
+        let http = reqwest::ClientBuilder::new()
+            // Following redirects would let the provider's answers point anywhere (SSRF).
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Some(Oidc {
+            issuer,
+            client_id: ClientId::new(s.client_id.clone()),
+            client_secret: s.client_secret.clone().map(ClientSecret::new),
+            acr: AcrMap::parse(&s.acr_values)?,
+            account_url: s.account_url.clone().filter(|u| !u.is_empty()),
+            http,
+            metadata: RwLock::new(None),
+        }))
+    }
+
+    pub fn issuer(&self) -> &str {
+        self.issuer.as_str()
+    }
+
+    /// The issuer's origin, for the Content-Security-Policy's form-action (logout is a form).
+    pub fn origin(&self) -> String {
+        let url = self.issuer.url();
+        url.origin().ascii_serialization()
+    }
+
+    async fn metadata(&self, fresh: bool) -> Result<ProviderMetadataWithLogout, OidcError> {
+        if !fresh {
+            let cached = self.metadata.read().unwrap_or_else(|e| e.into_inner());
+            if let Some((m, at)) = cached.as_ref() {
+                if at.elapsed() < METADATA_TTL {
+                    return Ok(m.clone());
+                }
+            }
+        }
+        let m = ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
+            .await
+            .map_err(|e| OidcError::Unreachable(e.to_string()))?;
+        *self.metadata.write().unwrap_or_else(|e| e.into_inner()) =
+            Some((m.clone(), Instant::now()));
+        Ok(m)
+    }
+
+    fn client(
+        &self,
+        m: ProviderMetadataWithLogout,
+        redirect: &str,
+    ) -> Result<
+        CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        OidcError,
+    > {
+        let redirect =
+            RedirectUrl::new(redirect.to_string()).map_err(|e| OidcError::Config(e.to_string()))?;
+        Ok(CoreClient::from_provider_metadata(
+            m,
+            self.client_id.clone(),
+            self.client_secret.clone(),
+        )
+        .set_redirect_uri(redirect))
+    }
+
+    /// Where to send the citizen, and what to remember until they come back.
+    pub async fn begin(
+        &self,
+        redirect: &str,
+        next: String,
+        level: Option<Vertrauensniveau>,
+        now: i64,
+    ) -> Result<(String, PendingLogin), OidcError> {
+        let client = self.client(self.metadata(false).await?, redirect)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let mut request = client
+            .authorize_url(
+                AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scope(Scope::new("profile".into()))
+            .add_scope(Scope::new("email".into()))
+            .add_scope(Scope::new("address".into()))
+            .set_pkce_challenge(challenge);
+        let wanted = level.unwrap_or(Vertrauensniveau::Basisregistrierung);
+        request = request.add_auth_context_value(AuthenticationContextClass::new(
+            self.acr.acr_for(wanted).to_string(),
+        ));
+        let (url, state, nonce) = request.url();
+        Ok((
+            url.to_string(),
+            PendingLogin {
+                state: state.secret().clone(),
+                nonce: nonce.secret().clone(),
+                pkce_verifier: verifier.secret().clone(),
+                next,
+                level,
+                started_at: now,
+            },
+        ))
+    }
+
+    /// Exchanges the code and verifies the ID token. `state` is checked by the caller.
+    pub async fn finish(
+        &self,
+        redirect: &str,
+        code: &str,
+        pending: &PendingLogin,
+    ) -> Result<VerifiedLogin, OidcError> {
+        let client = self.client(self.metadata(false).await?, redirect)?;
+        let response = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| OidcError::Config(e.to_string()))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier.clone()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| OidcError::Exchange(exchange_reason(&e)))?;
+        let id_token = response
+            .extra_fields()
+            .id_token()
+            .ok_or_else(|| OidcError::Token("kein ID-Token erhalten".into()))?
+            .clone();
+        match self.verify(&client, &id_token, pending) {
+            // An unknown key may be a rotation at the provider: fetch the keys once more.
+            Err(OidcError::Token(reason)) if reason.starts_with("Signatur") => {
+                let client = self.client(self.metadata(true).await?, redirect)?;
+                self.verify(&client, &id_token, pending)
+            }
+            other => other,
+        }
+    }
+
+    fn verify(
+        &self,
+        client: &CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        id_token: &CoreIdToken,
+        pending: &PendingLogin,
+    ) -> Result<VerifiedLogin, OidcError> {
+        let acr_map = self.acr.clone();
+        // The crate's default accepts any acr; only configured values grant a level.
+        let verifier =
+            client
+                .id_token_verifier()
+                .set_auth_context_verifier_fn(move |acr| match acr {
+                    Some(a) if acr_map.level_of(a).is_some() => Ok(()),
+                    Some(a) => Err(format!(
+                        "unbekanntes Vertrauensniveau (acr) „{}“",
+                        a.as_str()
+                    )),
+                    None => Err("kein Vertrauensniveau (acr) im Token".into()),
+                });
+        let claims = id_token
+            .claims(&verifier, &Nonce::new(pending.nonce.clone()))
+            .map_err(|e| OidcError::Token(verification_reason(&e)))?;
+        let level = claims
+            .auth_context_ref()
+            .and_then(|a| self.acr.level_of(a.as_str()))
+            .ok_or_else(|| OidcError::Token("kein bekanntes Vertrauensniveau".into()))?;
+        let name = claims
+            .name()
+            .and_then(|n| n.get(None))
+            .map(|n| n.as_str().to_string())
+            .unwrap_or_default();
+        let address = claims
+            .address()
+            .map(|a| {
+                let street = a.street_address.as_ref().map(|s| s.as_str().to_string());
+                let city = [a.postal_code.as_deref(), a.locality.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                street
+                    .into_iter()
+                    .chain((!city.is_empty()).then_some(city))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(VerifiedLogin {
+            issuer: claims.issuer().as_str().to_string(),
+            subject: claims.subject().as_str().to_string(),
+            level,
+            name,
+            email: claims
+                .email()
+                .map(|e| e.as_str().to_string())
+                .unwrap_or_default(),
+            address,
+            id_token: id_token.to_string(),
+        })
+    }
+
+    /// The provider's logout URL (RP-initiated logout), if it offers one.
+    pub async fn logout_url(&self, id_token: &str, post_logout: &str) -> Option<String> {
+        let m = self.metadata(false).await.ok()?;
+        let endpoint = m.additional_metadata().end_session_endpoint.clone()?;
+        let mut request = openidconnect::LogoutRequest::from(endpoint);
+        if let Ok(token) = CoreIdToken::from_str(id_token) {
+            request = request.set_id_token_hint(&token);
+        }
+        if let Ok(url) = PostLogoutRedirectUrl::new(post_logout.to_string()) {
+            request = request.set_post_logout_redirect_uri(url);
+        }
+        Some(request.http_get_url().to_string())
+    }
+}
+
+fn exchange_reason<E: std::error::Error>(e: &E) -> String {
+    match e.source() {
+        Some(s) => format!("{e} ({s})"),
+        None => e.to_string(),
+    }
+}
+
+fn verification_reason(e: &openidconnect::ClaimsVerificationError) -> String {
+    use openidconnect::ClaimsVerificationError as E;
+    match e {
+        E::SignatureVerification(s) => format!("Signatur ungültig ({s})"),
+        E::Expired(_) => "Token abgelaufen".into(),
+        E::InvalidAudience(_) => "Token ist für einen anderen Empfänger ausgestellt".into(),
+        E::InvalidIssuer(_) => "Token stammt von einem anderen Aussteller".into(),
+        E::InvalidNonce(_) => "Nonce passt nicht zu dieser Anmeldung".into(),
+        E::InvalidAuthContext(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,476 @@
+//! Login with the Servicekonto, logout, Mein Bereich and the Merkliste.
+
+use super::pages::{home_crumb, page_shell, service_href};
+use super::{AppError, AppState};
+use crate::auth::{
+    account, safe_next, same_secret, PendingLogin, SignedIn, PENDING_LOGIN, SIGNED_IN,
+};
+use crate::clock::now_unix;
+use crate::keys::{LeikaKey, Vertrauensniveau};
+use crate::tenancy::Tenant;
+use app::{AccountNav, Crumb, LinkItem, Page};
+use axum::extract::{Extension, Form, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+use tower_sessions::Session;
+
+/// A login must come back within this time.
+const LOGIN_TIMEOUT_SECS: i64 = 600;
+
+tokio::task_local! {
+    static ACCOUNT: AccountNav;
+}
+
+/// The header's login state for the page being rendered.
+pub fn current_nav() -> AccountNav {
+    ACCOUNT.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// The logged-in citizen, as a request extension.
+#[derive(Clone)]
+pub struct Citizen(pub Arc<SignedIn>);
+
+pub type MaybeCitizen = Option<Extension<Citizen>>;
+
+/// Reads the session (only when the request carries its cookie), enforces the
+/// absolute timeout and sets the header's login state for the page.
+pub async fn attach(
+    State(state): State<AppState>,
+    session: Session,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if state.oidc().is_none() {
+        return ACCOUNT.scope(AccountNav::Hidden, next.run(req)).await;
+    }
+    let signed_in = if super::middleware::is_anonymous(&req) {
+        None
+    } else {
+        signed_in(&state, &session).await
+    };
+    let nav = match &signed_in {
+        Some(s) => AccountNav::Citizen {
+            name: s.name.clone(),
+            unread: crate::postfach::unread_count(state.store(), &s.citizen_id)
+                .await
+                .unwrap_or(0),
+            csrf: s.csrf.clone(),
+        },
+        None => AccountNav::Anonymous {
+            login_href: login_href(req.uri()),
+        },
+    };
+    if let Some(s) = &signed_in {
+        req.extensions_mut().insert(Citizen(s.clone()));
+    }
+    let mut res = ACCOUNT.scope(nav, next.run(req)).await;
+    let headers = res.headers_mut();
+    if signed_in.is_some() {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    } else {
+        headers.insert(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+    res
+}
+
+async fn signed_in(state: &AppState, session: &Session) -> Option<Arc<SignedIn>> {
+    let s: SignedIn = session.get(SIGNED_IN).await.ok().flatten()?;
+    if now_unix() - s.login_at > state.session_max_secs() {
+        let _ = session.flush().await;
+        return None;
+    }
+    Some(Arc::new(s))
+}
+
+fn login_href(uri: &axum::http::Uri) -> String {
+    let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next = if here.starts_with("/anmelden") || here.starts_with("/abmelden") {
+        "/"
+    } else {
+        here
+    };
+    format!(
+        "/anmelden?next={}",
+        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    )
+}
+
+/// The citizen, or a redirect to the login that comes back here.
+pub fn require(citizen: MaybeCitizen, uri: &axum::http::Uri) -> Result<Arc<SignedIn>, Redirect> {
+    match citizen {
+        Some(Extension(Citizen(s))) => Ok(s),
+        None => Err(Redirect::to(&login_href(uri))),
+    }
+}
+
+pub fn check_csrf(citizen: &SignedIn, token: &str) -> Result<(), AppError> {
+    if same_secret(&citizen.csrf, token) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.".into(),
+        ))
+    }
+}
+
+/// This tenant host's origin as the citizen's browser sees it.
+fn origin(state: &AppState, req_headers: &HeaderMap) -> Result<String, AppError> {
+    let host = super::middleware::request_host_of(req_headers, state.trust_forwarded_host())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+        })
+        .ok_or_else(|| AppError::BadRequest("Unbekannter Host.".into()))?;
+    let scheme = if state.public_https() {
+        "https"
+    } else {
+        "http"
+    };
+    Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    niveau: Option<String>,
+}
+
+/// `/anmelden`: starts the authorization code flow (or a step-up).
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: MaybeCitizen,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Result<Response, AppError> {
+    let oidc = state.oidc().ok_or(AppError::NotFound)?;
+    let next = safe_next(q.next.as_deref(), "/mein-bereich");
+    let level = q
+        .niveau
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .map(Vertrauensniveau::parse)
+        .transpose()
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if let Some(Extension(Citizen(s))) = &citizen {
+        if level.is_none_or(|l| s.level >= l) {
+            return Ok(Redirect::to(&next).into_response());
+        }
+    }
+    let redirect = format!("{}/anmelden/callback", origin(&state, &headers)?);
+    let (url, pending) = oidc
+        .begin(&redirect, next, level, now_unix())
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    session
+        .insert(PENDING_LOGIN, pending)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    iss: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `/anmelden/callback`: the provider's answer. Every failure ends the
+/// login attempt without creating a session.
+pub async fn callback(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, AppError> {
+    let pending: Option<PendingLogin> = session.remove(PENDING_LOGIN).await.ok().flatten();
+    match finish_login(&state, &session, &headers, pending, q).await {
+        Ok(Finished {
+            next,
+            level,
+            wanted,
+        }) => match wanted.filter(|w| level < *w) {
+            None => Ok(Redirect::to(&next).into_response()),
+            Some(w) => Ok(level_not_reached(&state, &tenant, &next, w)),
+        },
+        Err(e) => {
+            let still_signed_in = session
+                .get::<SignedIn>(SIGNED_IN)
+                .await
+                .ok()
+                .flatten()
+                .is_some();
+            if !still_signed_in {
+                let _ = session.flush().await;
+            }
+            tracing::warn!(target: "auth", "Anmeldung abgelehnt: {e}");
+            Err(e)
+        }
+    }
+}
+
+struct Finished {
+    next: String,
+    level: Vertrauensniveau,
+    wanted: Option<Vertrauensniveau>,
+}
+
+async fn finish_login(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    pending: Option<PendingLogin>,
+    q: CallbackQuery,
+) -> Result<Finished, AppError> {
+    let oidc = state.oidc().ok_or(AppError::NotFound)?;
+    let refused = |msg: &str| AppError::Login(msg.to_string());
+    let pending = pending.ok_or_else(|| {
+        refused("Zu dieser Antwort gibt es keinen offenen Anmeldevorgang – vielleicht wurde sie schon verwendet. Bitte melden Sie sich neu an.")
+    })?;
+    if now_unix() - pending.started_at > LOGIN_TIMEOUT_SECS {
+        return Err(refused(
+            "Der Anmeldevorgang ist abgelaufen. Bitte melden Sie sich neu an.",
+        ));
+    }
+    if !q
+        .state
+        .as_deref()
+        .is_some_and(|s| same_secret(s, &pending.state))
+    {
+        return Err(refused("Die Antwort des Servicekontos gehört nicht zu Ihrem Anmeldevorgang (state stimmt nicht überein). Bitte melden Sie sich neu an."));
+    }
+    if let Some(error) = q.error.as_deref() {
+        return Err(if error == "access_denied" {
+            refused("Sie haben die Anmeldung abgebrochen.")
+        } else {
+            AppError::Login(format!(
+                "Das Servicekonto meldet einen Fehler: {}",
+                q.error_description.as_deref().unwrap_or(error)
+            ))
+        });
+    }
+    // RFC 9207: an answer that names another issuer is a mix-up attack.
+    if q.iss.as_deref().is_some_and(|iss| iss != oidc.issuer()) {
+        return Err(refused("Die Antwort stammt nicht von Ihrem Servicekonto."));
+    }
+    let code = q
+        .code
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| refused("Die Antwort des Servicekontos enthält keinen Anmeldecode."))?;
+    let redirect = format!("{}/anmelden/callback", origin(state, headers)?);
+    let verified = oidc
+        .finish(&redirect, code, &pending)
+        .await
+        .map_err(|e| AppError::Login(e.to_string()))?;
+    let now = now_unix();
+    let citizen_id =
+        account::upsert_citizen(state.store(), &verified.issuer, &verified.subject, now).await?;
+    // A new session id at login: a planted id is worth nothing afterwards.
+    session
+        .cycle_id()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let level = verified.level;
+    let signed = SignedIn {
+        citizen_id,
+        subject: verified.subject,
+        name: verified.name,
+        email: verified.email,
+        address: verified.address,
+        level,
+        id_token: verified.id_token,
+        login_at: now,
+        csrf: crate::auth::random_token(),
+    };
+    session
+        .insert(SIGNED_IN, signed)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tracing::info!(target: "auth", level = level.as_str(), "Anmeldung");
+    Ok(Finished {
+        next: pending.next,
+        level,
+        wanted: pending.level,
+    })
+}
+
+fn level_not_reached(
+    state: &AppState,
+    tenant: &Tenant,
+    next: &str,
+    wanted: Vertrauensniveau,
+) -> Response {
+    let retry = format!(
+        "/anmelden?niveau={}&next={}",
+        wanted.as_str(),
+        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
+    let page = app::NoticePage {
+        title: "Vertrauensniveau nicht erreicht".into(),
+        message: format!(
+            "Sie sind angemeldet, aber für diesen Schritt ist das Vertrauensniveau „{}“ nötig. Bitte melden Sie sich mit einem passenden Verfahren an, zum Beispiel mit der Online-Ausweisfunktion.",
+            wanted.short_label()
+        ),
+        links: vec![
+            LinkItem {
+                href: retry,
+                label: "Erneut anmelden".into(),
+                hint: String::new(),
+            },
+            LinkItem {
+                href: "/mein-bereich".into(),
+                label: "Zu Mein Bereich".into(),
+                hint: String::new(),
+            },
+        ],
+    };
+    let shell = page_shell(state, tenant);
+    let mut res = super::pages::html_private(app::render(
+        &shell,
+        "Vertrauensniveau nicht erreicht",
+        vec![],
+        Page::Notice(page),
+    ));
+    *res.status_mut() = StatusCode::FORBIDDEN;
+    res
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /abmelden`: ends the session here and at the Servicekonto.
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    citizen: MaybeCitizen,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, AppError> {
+    let Some(Extension(Citizen(s))) = citizen else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    check_csrf(&s, &form.csrf)?;
+    session
+        .flush()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tracing::info!(target: "auth", "Abmeldung");
+    let back = format!("{}/", origin(&state, &headers)?);
+    let target = match state.oidc() {
+        Some(oidc) => oidc.logout_url(&s.id_token, &back).await,
+        None => None,
+    };
+    Ok(Redirect::to(target.as_deref().unwrap_or("/")).into_response())
+}
+
+/// `/mein-bereich`: profile from the Servicekonto, Merkliste, Postfach summary.
+pub async fn my_area(
+    State(state): State<AppState>,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    citizen: MaybeCitizen,
+    uri: axum::http::Uri,
+) -> Result<Response, AppError> {
+    let s = match require(citizen, &uri) {
+        Ok(s) => s,
+        Err(redirect) => return Ok(redirect.into_response()),
+    };
+    let c = state.catalogue();
+    let tenants = state.tenants();
+    let favourites = account::favourites(state.store(), &s.citizen_id)
+        .await?
+        .into_iter()
+        .filter_map(|(leika, slug)| {
+            let l = c.leistung(&LeikaKey::parse(&leika).ok()?)?;
+            Some(app::Favourite {
+                href: service_href(l, ""),
+                name: l.name.clone(),
+                leika,
+                saved_on: (slug != tenant.slug.as_str())
+                    .then(|| tenants.by_slug(&slug).map(|t| t.name.clone()))
+                    .flatten(),
+            })
+        })
+        .collect();
+    let page = app::AccountPage {
+        name: s.name.clone(),
+        level: s.level.label().to_string(),
+        email: s.email.clone(),
+        address: s.address.clone(),
+        provider_account_url: state.oidc().and_then(|o| o.account_url.clone()),
+        favourites,
+        unread: crate::postfach::unread_count(state.store(), &s.citizen_id).await?,
+        csrf: s.csrf.clone(),
+    };
+    let shell = page_shell(&state, &tenant);
+    let crumbs = vec![
+        home_crumb(&shell),
+        Crumb {
+            label: "Mein Bereich".into(),
+            href: String::new(),
+        },
+    ];
+    Ok(super::pages::html_private(app::render(
+        &shell,
+        "Mein Bereich",
+        crumbs,
+        Page::Account(page),
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct FavouriteForm {
+    #[serde(default)]
+    csrf: String,
+    leika: String,
+    aktion: String,
+    zurueck: Option<String>,
+}
+
+/// `POST /mein-bereich/merkliste`: adds or removes a service.
+pub async fn favourite(
+    State(state): State<AppState>,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    citizen: MaybeCitizen,
+    uri: axum::http::Uri,
+    Form(form): Form<FavouriteForm>,
+) -> Result<Response, AppError> {
+    let s = match require(citizen, &uri) {
+        Ok(s) => s,
+        Err(_) => return Ok(Redirect::to("/anmelden").into_response()),
+    };
+    check_csrf(&s, &form.csrf)?;
+    let key = LeikaKey::parse(&form.leika)
+        .map_err(|_| AppError::BadRequest("Unbekannte Leistung.".into()))?;
+    if state.catalogue().leistung(&key).is_none() {
+        return Err(AppError::BadRequest("Unbekannte Leistung.".into()));
+    }
+    let saved = match form.aktion.as_str() {
+        "merken" => true,
+        "entfernen" => false,
+        _ => return Err(AppError::BadRequest("Unbekannte Aktion.".into())),
+    };
+    account::set_favourite(
+        state.store(),
+        &s.citizen_id,
+        key.as_str(),
+        tenant.slug.as_str(),
+        saved,
+        now_unix(),
+    )
+    .await?;
+    Ok(Redirect::to(&safe_next(form.zurueck.as_deref(), "/mein-bereich")).into_response())
+}
