@@ -53,6 +53,10 @@ pub fn account(p: AccountPage) -> impl IntoView {
             <h2 id="postfach-kurz">"Postfach"</h2>
             <p>{unread} " – " <a href="/postfach">"Zum Postfach"</a></p>
         </section>
+        <section aria-labelledby="antraege-kurz">
+            <h2 id="antraege-kurz">"Anträge"</h2>
+            <p><a href="/mein-bereich/antraege">"Meine Anträge und ihr Stand"</a></p>
+        </section>
         <section aria-labelledby="profil-titel">
             <h2 id="profil-titel">"Ihre Daten aus dem Servicekonto"</h2>
             <dl class="facts">
@@ -161,4 +165,78 @@ pub fn notice(p: NoticePage) -> impl IntoView {
             {p.links.into_iter().map(|l| view! { <li><a href=l.href>{l.label}</a></li> }).collect_view()}
         </ul>
     }
+}
+
+fn facts(rows: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <dl class="facts">
+            {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+        </dl>
+    }
+}
+
+pub fn consent(p: ConsentPage) -> impl IntoView {
+    let provider = p.provider_name.clone();
+    view! {
+        <h1>"Online beantragen: " {p.service_name}</h1>
+        <p class="lead">"Das Antragsformular stellt der Formulardienst „" {p.provider_name.clone()} "“ bereit. Bevor Sie dorthin wechseln, sehen Sie hier genau, welche Angaben das Bürgerportal übermittelt."</p>
+        <section aria-labelledby="immer-titel">
+            <h2 id="immer-titel">"Diese Angaben werden immer übermittelt"</h2>
+            {facts(p.always)}
+        </section>
+        <form method="post" action=p.action class="consent">
+            <input type="hidden" name="csrf" value=p.csrf />
+            <input type="hidden" name="gemeinde" value=p.gemeinde />
+            <fieldset>
+                <legend>"Nur mit Ihrer Einwilligung: Ihre Daten aus dem Servicekonto"</legend>
+                {facts(p.personal)}
+                <div class="checkbox">
+                    <input type="checkbox" id="einwilligung" name="einwilligung" value="ja" />
+                    <label for="einwilligung">"Ja, diese Daten dürfen an „" {provider} "“ übermittelt werden, damit ich sie nicht erneut eingeben muss."</label>
+                </div>
+                <p class="hint">"Ohne Häkchen werden nur die oben genannten Angaben zur Leistung übermittelt, und Sie füllen das Formular selbst aus. Sie können Ihre Einwilligung für diesen Antrag jederzeit beim Formulardienst widerrufen."</p>
+            </fieldset>
+            <button type="submit">"Weiter zum Antragsformular"</button>
+        </form>
+        <p><a href=p.back_href>"Zurück zur Leistung"</a></p>
+    }
+}
+
+pub fn applications(p: ApplicationsPage) -> impl IntoView {
+    if p.applications.is_empty() {
+        return view! {
+            <h1>"Meine Anträge"</h1>
+            <p>"Sie haben noch keine Anträge über das Bürgerportal gestellt."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <h1>"Meine Anträge"</h1>
+        <ul class="applications">
+            {p.applications.into_iter().map(|a| {
+                let messages = (!a.messages.is_empty()).then(|| view! {
+                    <h3>"Nachrichten zu diesem Antrag"</h3>
+                    <ul>{a.messages.into_iter().map(|m| view! { <li><a href=m.href>{m.label}</a></li> }).collect_view()}</ul>
+                });
+                view! {
+                    <li class="application">
+                        <h2><a href=a.service_href>{a.service_name}</a></h2>
+                        <dl class="facts">
+                            <dt>"Status"</dt><dd><strong>{a.status}</strong></dd>
+                            <dt>"Vorgangsnummer"</dt><dd>{a.id}</dd>
+                            <dt>"Gemeinde"</dt><dd>{a.place}</dd>
+                            <dt>"Zuständige Stelle"</dt><dd>{a.office}</dd>
+                            <dt>"Begonnen"</dt><dd>{a.started}</dd>
+                        </dl>
+                        <h3>"Verlauf"</h3>
+                        <ol class="history">
+                            {a.history.into_iter().map(|(s, d)| view! { <li>{d} ": " {s}</li> }).collect_view()}
+                        </ol>
+                        {messages}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

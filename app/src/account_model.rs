@@ -70,3 +70,37 @@ pub struct NoticePage {
     pub message: String,
     pub links: Vec<LinkItem>,
 }
+
+/// "Online beantragen": what would be passed to the form provider, and the consent.
+#[derive(Debug, Clone)]
+pub struct ConsentPage {
+    pub service_name: String,
+    pub provider_name: String,
+    pub action: String,
+    pub csrf: String,
+    pub gemeinde: String,
+    /// Passed in every case: (label, value).
+    pub always: Vec<(String, String)>,
+    /// Passed only with consent: (label, value).
+    pub personal: Vec<(String, String)>,
+    pub back_href: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationsPage {
+    pub applications: Vec<ApplicationItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplicationItem {
+    pub id: String,
+    pub service_name: String,
+    pub service_href: String,
+    pub place: String,
+    pub office: String,
+    pub started: String,
+    pub status: String,
+    /// (status label, date), oldest first.
+    pub history: Vec<(String, String)>,
+    pub messages: Vec<LinkItem>,
+}

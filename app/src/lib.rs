@@ -27,6 +27,8 @@ pub enum Page {
     Postfach(PostfachPage),
     Message(MessagePage),
     Notice(NoticePage),
+    Consent(ConsentPage),
+    Applications(ApplicationsPage),
 }
 
 /// Renders a complete HTML document.
@@ -46,6 +48,8 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::Postfach(p) => account::postfach(p).into_any(),
             Page::Message(p) => account::message(p).into_any(),
             Page::Notice(p) => account::notice(p).into_any(),
+            Page::Consent(p) => account::consent(p).into_any(),
+            Page::Applications(p) => account::applications(p).into_any(),
         };
         let html = layout::document(shell, title, crumbs, body).to_html();
         // Leptos marks dynamic boundaries with comments; a static page needs none.

@@ -25,6 +25,8 @@ pub enum Command {
     Import,
     /// Apply database migrations and exit.
     Migrate,
+    /// Create a new key for hand-off tokens; the old one stays published for a week.
+    KeysRotate,
     /// Issue a credential for a Postfach sender (an authority or form provider).
     SenderAdd {
         /// The sender's name as citizens see it, e.g. "Stadt Kiel, Bürgeramt".
@@ -67,6 +69,20 @@ pub struct Config {
     pub public_https: bool,
     #[command(flatten)]
     pub oidc: OidcSettings,
+    /// The operator's form providers (TOML); a missing file means none.
+    #[arg(
+        long,
+        env = "FORM_PROVIDERS_FILE",
+        default_value = "catalogue/formularanbieter.toml"
+    )]
+    pub form_providers_file: PathBuf,
+    /// `iss` of hand-off tokens: how form providers know the tokens come from this platform.
+    #[arg(
+        long,
+        env = "HANDOFF_ISSUER",
+        default_value = "http://buergerportal.localhost"
+    )]
+    pub handoff_issuer: String,
     /// A session ends after this many minutes without a request.
     #[arg(long, env = "SESSION_IDLE_MINUTES", default_value_t = 30)]
     pub session_idle_minutes: i64,

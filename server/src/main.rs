@@ -39,6 +39,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             buergerportal::report(&outcome);
             println!("{outcome:?}");
         }
+        Command::KeysRotate => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+            let kid =
+                buergerportal::handoff::keys::rotate(&store, buergerportal::clock::now_unix())
+                    .await?;
+            println!("Neuer Signaturschlüssel {kid}; laufende Server übernehmen ihn binnen einer Minute.");
+        }
         Command::SenderAdd { name, credential } => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;

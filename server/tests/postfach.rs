@@ -59,7 +59,10 @@ async fn post(app: &TestApp, credential: Option<&str>, body: String) -> (u16, Va
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn stored(app: &TestApp) -> (i64, i64) {
@@ -100,13 +103,22 @@ backend_test!(
         let mine = postfach::get(store, &f.erika, id).await.unwrap().unwrap();
         assert_eq!(mine.sender, "Stadt Kiel, Bürgeramt");
         let att = &mine.attachments[0];
-        let file = postfach::attachment(store, &f.erika, id, &att.id).await.unwrap().unwrap();
+        let file = postfach::attachment(store, &f.erika, id, &att.id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(file.data, pdf);
         assert_eq!(postfach::unread_count(store, &f.erika).await.unwrap(), 1);
         // Max knows neither the message nor the file, even with both ids in hand.
         assert!(postfach::get(store, &f.max, id).await.unwrap().is_none());
-        assert!(postfach::attachment(store, &f.max, id, &att.id).await.unwrap().is_none());
-        assert!(postfach::list(store, &f.max, false).await.unwrap().is_empty());
+        assert!(postfach::attachment(store, &f.max, id, &att.id)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(postfach::list(store, &f.max, false)
+            .await
+            .unwrap()
+            .is_empty());
         for action in [postfach::Action::Archive, postfach::Action::Delete] {
             assert!(!postfach::apply(store, &f.max, id, action, 2).await.unwrap());
         }
@@ -139,13 +151,25 @@ backend_test!(
         let cases: Vec<(Option<&str>, String, u16)> = vec![
             (None, ok.clone(), 401),
             (Some("bps_wrong-credential-0123456789"), ok.clone(), 401),
-            (Some(&f.credential), message("sub-unknown", "m-5", json!([])).to_string(), 422),
+            (
+                Some(&f.credential),
+                message("sub-unknown", "m-5", json!([])).to_string(),
+                422,
+            ),
             (Some(&f.credential), png_as_pdf.to_string(), 415),
             (Some(&f.credential), html.to_string(), 415),
             (Some(&f.credential), too_big.to_string(), 413),
             (Some(&f.credential), "{\"recipient\":".into(), 400),
-            (Some(&f.credential), message("sub-erika", " ", json!([])).to_string(), 400),
-            (Some(&f.credential), "x".repeat(postfach::MAX_REQUEST_BYTES + 10), 413),
+            (
+                Some(&f.credential),
+                message("sub-erika", " ", json!([])).to_string(),
+                400,
+            ),
+            (
+                Some(&f.credential),
+                "x".repeat(postfach::MAX_REQUEST_BYTES + 10),
+                413,
+            ),
         ];
         for (credential, body, expected) in cases {
             let (status, problem) = post(&app, credential, body).await;
@@ -166,11 +190,18 @@ backend_test!(
         for path in ["/", "/suche?q=hund", "/lebenslagen", "/a-z"] {
             let res = app.get(HOST, path).await;
             assert_eq!(res.status(), 200, "{path}");
-            assert!(res.headers().get("set-cookie").is_none(), "{path} sets no cookie");
+            assert!(
+                res.headers().get("set-cookie").is_none(),
+                "{path} sets no cookie"
+            );
         }
         // Without a Servicekonto configured there is no login, and nothing to see.
         let res = app.get(HOST, "/mein-bereich").await;
-        assert!(res.status() == 303 || res.status() == 404, "{}", res.status());
+        assert!(
+            res.status() == 303 || res.status() == 404,
+            "{}",
+            res.status()
+        );
         assert_eq!(app.get(HOST, "/anmelden").await.status(), 404);
     }
 );

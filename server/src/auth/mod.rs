@@ -80,14 +80,38 @@ pub struct PendingLogin {
     pub started_at: i64,
 }
 
+/// Personal data from the Servicekonto's ID token; passed on only with consent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Person {
+    pub name: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub street_address: String,
+    pub postal_code: String,
+    pub locality: String,
+}
+
+impl Person {
+    /// The address as lines for display.
+    pub fn address_lines(&self) -> Vec<String> {
+        let city = format!("{} {}", self.postal_code, self.locality)
+            .trim()
+            .to_string();
+        [self.street_address.clone(), city]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+}
+
 /// A logged-in citizen, as kept in the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SignedIn {
     pub citizen_id: String,
     pub subject: String,
     pub name: String,
-    pub email: String,
-    pub address: Vec<String>,
+    pub person: Person,
     pub level: Vertrauensniveau,
     pub id_token: String,
     pub login_at: i64,

@@ -35,9 +35,7 @@ pub struct VerifiedLogin {
     pub issuer: String,
     pub subject: String,
     pub level: Vertrauensniveau,
-    pub name: String,
-    pub email: String,
-    pub address: Vec<String>,
+    pub person: super::Person,
     pub id_token: String,
 }
 
@@ -228,37 +226,38 @@ impl Oidc {
             .auth_context_ref()
             .and_then(|a| self.acr.level_of(a.as_str()))
             .ok_or_else(|| OidcError::Token("kein bekanntes Vertrauensniveau".into()))?;
-        let name = claims
-            .name()
-            .and_then(|n| n.get(None))
-            .map(|n| n.as_str().to_string())
-            .unwrap_or_default();
-        let address = claims
-            .address()
-            .map(|a| {
-                let street = a.street_address.as_ref().map(|s| s.as_str().to_string());
-                let city = [a.postal_code.as_deref(), a.locality.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                street
-                    .into_iter()
-                    .chain((!city.is_empty()).then_some(city))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok(VerifiedLogin {
-            issuer: claims.issuer().as_str().to_string(),
-            subject: claims.subject().as_str().to_string(),
-            level,
-            name,
+        let localized = |c: Option<&openidconnect::LocalizedClaim<_>>| -> String {
+            c.and_then(|n| n.get(None))
+                .map(|n: &openidconnect::EndUserName| n.as_str().to_string())
+                .unwrap_or_default()
+        };
+        let address = claims.address();
+        let field = |f: Option<&String>| f.cloned().unwrap_or_default();
+        let person = super::Person {
+            name: localized(claims.name()),
+            given_name: claims
+                .given_name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_string())
+                .unwrap_or_default(),
+            family_name: claims
+                .family_name()
+                .and_then(|n| n.get(None))
+                .map(|n| n.as_str().to_string())
+                .unwrap_or_default(),
             email: claims
                 .email()
                 .map(|e| e.as_str().to_string())
                 .unwrap_or_default(),
-            address,
+            street_address: field(address.and_then(|a| a.street_address.as_deref())),
+            postal_code: field(address.and_then(|a| a.postal_code.as_deref())),
+            locality: field(address.and_then(|a| a.locality.as_deref())),
+        };
+        Ok(VerifiedLogin {
+            issuer: claims.issuer().as_str().to_string(),
+            subject: claims.subject().as_str().to_string(),
+            level,
+            person,
             id_token: id_token.to_string(),
         })
     }

@@ -120,7 +120,7 @@ pub fn check_csrf(citizen: &SignedIn, token: &str) -> Result<(), AppError> {
 }
 
 /// This tenant host's origin as the citizen's browser sees it.
-fn origin(state: &AppState, req_headers: &HeaderMap) -> Result<String, AppError> {
+pub(super) fn origin(state: &AppState, req_headers: &HeaderMap) -> Result<String, AppError> {
     let host = super::middleware::request_host_of(req_headers, state.trust_forwarded_host())
         .filter(|h| {
             h.bytes()
@@ -285,9 +285,8 @@ async fn finish_login(
     let signed = SignedIn {
         citizen_id,
         subject: verified.subject,
-        name: verified.name,
-        email: verified.email,
-        address: verified.address,
+        name: verified.person.name.clone(),
+        person: verified.person,
         level,
         id_token: verified.id_token,
         login_at: now,
@@ -408,8 +407,8 @@ pub async fn my_area(
     let page = app::AccountPage {
         name: s.name.clone(),
         level: s.level.label().to_string(),
-        email: s.email.clone(),
-        address: s.address.clone(),
+        email: s.person.email.clone(),
+        address: s.person.address_lines(),
         provider_account_url: state.oidc().and_then(|o| o.account_url.clone()),
         favourites,
         unread: crate::postfach::unread_count(state.store(), &s.citizen_id).await?,

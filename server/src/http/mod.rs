@@ -4,6 +4,7 @@ mod account;
 mod assets;
 mod cache;
 mod error;
+mod handoff;
 mod middleware;
 mod pages;
 mod place;
@@ -86,6 +87,19 @@ struct Inner {
     session_idle_minutes: i64,
     session_max_secs: i64,
     csp: axum::http::HeaderValue,
+    providers: crate::handoff::Providers,
+    keys: RwLock<Arc<crate::handoff::KeySet>>,
+    handoff_issuer: String,
+    /// For server-to-server calls to form providers; never follows redirects.
+    http: openidconnect::reqwest::Client,
+}
+
+/// The outside parties the portal works with: the Servicekonto, the form
+/// providers, and the keys that sign hand-offs to them.
+pub struct Integrations {
+    pub oidc: Option<Oidc>,
+    pub providers: crate::handoff::Providers,
+    pub keys: crate::handoff::KeySet,
 }
 
 impl AppState {
@@ -95,10 +109,15 @@ impl AppState {
         content: Content,
         search_config: SearchConfig,
         assets: Assets,
-        oidc: Option<Oidc>,
+        handoff: Integrations,
         config: &Config,
     ) -> Self {
-        let form_origins: Vec<String> = oidc.iter().map(Oidc::origin).collect();
+        let oidc = handoff.oidc;
+        let form_origins: Vec<String> = oidc
+            .iter()
+            .map(Oidc::origin)
+            .chain(handoff.providers.all().iter().filter_map(|p| p.origin()))
+            .collect();
         AppState(Arc::new(Inner {
             store,
             tenants: RwLock::new(tenants),
@@ -115,7 +134,42 @@ impl AppState {
             session_idle_minutes: config.session_idle_minutes.max(1),
             session_max_secs: config.session_max_minutes.max(1) * 60,
             csp: middleware::content_security_policy(&form_origins),
+            providers: handoff.providers,
+            keys: RwLock::new(Arc::new(handoff.keys)),
+            handoff_issuer: config.handoff_issuer.clone(),
+            http: openidconnect::reqwest::ClientBuilder::new()
+                .redirect(openidconnect::reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         }))
+    }
+
+    pub fn providers(&self) -> &crate::handoff::Providers {
+        &self.0.providers
+    }
+
+    pub fn keys(&self) -> Arc<crate::handoff::KeySet> {
+        self.0
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn handoff_issuer(&self) -> &str {
+        &self.0.handoff_issuer
+    }
+
+    pub fn http(&self) -> &openidconnect::reqwest::Client {
+        &self.0.http
+    }
+
+    /// Picks up a key rotation made by the CLI or another instance.
+    pub async fn reload_keys(&self) -> Result<(), crate::handoff::keys::KeyError> {
+        let keys = crate::handoff::KeySet::load(self.store(), crate::clock::now_unix()).await?;
+        *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+        Ok(())
     }
 
     /// The Servicekonto, when one is configured.
@@ -275,7 +329,10 @@ pub fn router(state: AppState) -> Router {
         .route("/lebenslagen", get(pages::lebenslagen))
         .route("/lebenslagen/{slug}", get(pages::lebenslage))
         .route("/leistungen/{id}", get(pages::service))
-        .route("/leistungen/{id}/beantragen", get(pages::apply))
+        .route(
+            "/leistungen/{id}/beantragen",
+            get(handoff::apply).post(handoff::hand_off),
+        )
         .route("/a-z", get(pages::az_start))
         .route("/a-z/{letter}", get(pages::az))
         .route("/suche", get(search::page))
@@ -301,12 +358,7 @@ pub fn router(state: AppState) -> Router {
             "/postfach/{id}/anhang/{attachment}",
             get(postfach::attachment),
         )
-        .route(
-            "/api/v1/postfach/messages",
-            post(postfach::deliver).layer(axum::extract::DefaultBodyLimit::max(
-                crate::postfach::MAX_REQUEST_BYTES,
-            )),
-        )
+        .route("/mein-bereich/antraege", get(handoff::applications))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -333,6 +385,20 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/assets/{*path}", get(assets::serve))
+        .route("/.well-known/jwks.json", get(handoff::jwks))
+        .route(
+            "/api/v1/postfach/messages",
+            post(postfach::deliver).layer(axum::extract::DefaultBodyLimit::max(
+                crate::postfach::MAX_REQUEST_BYTES,
+            )),
+        )
+        .route("/api/v1/antraege/{id}/status", post(handoff::report_status))
+        .route(
+            "/api/v1/antraege/{id}/nachrichten",
+            post(handoff::message).layer(axum::extract::DefaultBodyLimit::max(
+                crate::postfach::MAX_REQUEST_BYTES,
+            )),
+        )
         .merge(tenant_pages)
         .layer(axum::middleware::from_fn(middleware::log_request))
         .layer(axum::middleware::from_fn_with_state(
@@ -368,7 +434,27 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
         .build(catalogue)
         .map_err(crate::StartError::Serve)?;
     let oidc = Oidc::from_settings(&config.oidc).map_err(crate::StartError::Serve)?;
-    let state = AppState::new(store, tenants, content, search_config, assets, oidc, config);
+    let providers = crate::handoff::Providers::load(&config.form_providers_file)
+        .map_err(crate::StartError::Serve)?;
+    let now = crate::clock::now_unix();
+    crate::handoff::register_senders(&store, &providers, now).await?;
+    let keys = crate::handoff::KeySet::load(&store, now)
+        .await
+        .map_err(|e| crate::StartError::Serve(e.to_string()))?;
+    let handoff = Integrations {
+        oidc,
+        providers,
+        keys,
+    };
+    let state = AppState::new(
+        store,
+        tenants,
+        content,
+        search_config,
+        assets,
+        handoff,
+        config,
+    );
     Ok((state.clone(), router(state)))
 }
 
@@ -402,6 +488,11 @@ pub async fn refresh_loop(state: AppState) {
     loop {
         tick.tick().await;
         ticks += 1;
+        if ticks.is_multiple_of(240) {
+            if let Err(e) = state.reload_keys().await {
+                tracing::warn!("Signaturschlüssel laden: {e}");
+            }
+        }
         if ticks % 2400 == 1 {
             // About every ten minutes: expired sessions go.
             if let Err(e) = DbSessionStore(state.store().clone()).delete_expired().await {

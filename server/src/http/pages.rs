@@ -421,34 +421,6 @@ fn shell_contact(tenant: &Tenant) -> app::Contact {
     }
 }
 
-/// Hands the citizen to the online service, after a login or step-up when
-/// the service needs a higher trust level than the session has.
-pub async fn apply(
-    State(state): State<AppState>,
-    citizen: super::account::MaybeCitizen,
-    Path(id): Path<String>,
-    uri: axum::http::Uri,
-) -> PageResult {
-    let key = LeikaKey::parse(&id).map_err(|_| AppError::NotFound)?;
-    let c = state.catalogue();
-    let online = c.online(&key).ok_or(AppError::NotFound)?;
-    if state.oidc().is_some() {
-        let level = citizen
-            .as_ref()
-            .map(|Extension(super::account::Citizen(s))| s.level);
-        if level.is_none_or(|l| l < online.vertrauensniveau) {
-            let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-            return Ok(Redirect::to(&format!(
-                "/anmelden?niveau={}&next={}",
-                online.vertrauensniveau.as_str(),
-                form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
-            ))
-            .into_response());
-        }
-    }
-    Ok(Redirect::to(&online.url).into_response())
-}
-
 fn first_letter(name: &str) -> String {
     fold(name)
         .chars()

@@ -273,6 +273,7 @@ impl IntoResponse for DeliveryError {
             DeliveryError::UnsupportedType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Dateityp nicht erlaubt")
             }
+            DeliveryError::NotFound(_) => (StatusCode::NOT_FOUND, "Nicht gefunden"),
             DeliveryError::Store(e) => {
                 tracing::error!("Postfach: {e}");
                 return problem(
@@ -286,13 +287,27 @@ impl IntoResponse for DeliveryError {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
+}
+
+/// The request body, or why there is none (too large, unreadable).
+pub(super) fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, DeliveryError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            DeliveryError::TooLarge(format!(
+                "Die Anfrage ist größer als {} MiB.",
+                postfach::MAX_REQUEST_BYTES / 1024 / 1024
+            ))
+        } else {
+            DeliveryError::Invalid(e.body_text())
+        }
+    })
 }
 
 /// `POST /api/v1/postfach/messages`: a sender delivers a message to a citizen.
@@ -305,16 +320,7 @@ pub async fn deliver(
     let sender = postfach::authenticate(state.store(), credential)
         .await?
         .ok_or(DeliveryError::Unauthorized)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            DeliveryError::TooLarge(format!(
-                "Die Anfrage ist größer als {} MiB.",
-                postfach::MAX_REQUEST_BYTES / 1024 / 1024
-            ))
-        } else {
-            DeliveryError::Invalid(e.body_text())
-        }
-    })?;
+    let body = body_or_error(body)?;
     let delivery: postfach::Delivery = serde_json::from_slice(&body).map_err(|e| {
         DeliveryError::Invalid(format!("Kein gültiges JSON für eine Nachricht: {e}"))
     })?;
@@ -328,8 +334,15 @@ pub async fn deliver(
         crate::auth::account::find_citizen(state.store(), &issuer, &validated.recipient_subject)
             .await?
             .ok_or(DeliveryError::UnknownRecipient)?;
-    let (id, created) =
-        postfach::deliver(state.store(), &sender, &citizen, validated, now_unix()).await?;
+    let (id, created) = postfach::deliver(
+        state.store(),
+        &sender,
+        &citizen,
+        None,
+        validated,
+        now_unix(),
+    )
+    .await?;
     tracing::info!(target: "postfach", sender = sender.name, created, "Nachricht zugestellt");
     let status = if created {
         StatusCode::CREATED

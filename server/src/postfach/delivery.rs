@@ -59,6 +59,8 @@ pub enum DeliveryError {
     TooLarge(String),
     #[error("{0}")]
     UnsupportedType(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -270,6 +272,7 @@ pub async fn deliver(
     store: &Store,
     sender: &Sender,
     citizen: &str,
+    application: Option<&str>,
     v: Validated,
     now: i64,
 ) -> Result<(String, bool), DeliveryError> {
@@ -286,8 +289,8 @@ pub async fn deliver(
     }
     let id = random_token();
     sqlx::query(
-        "INSERT INTO postfach_messages (id, citizen_id, sender_id, sender_message_id, subject, body, sent_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO postfach_messages (id, citizen_id, sender_id, sender_message_id, subject, body, sent_at, application_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(citizen)
@@ -296,6 +299,7 @@ pub async fn deliver(
     .bind(&v.subject)
     .bind(&v.body)
     .bind(now)
+    .bind(application)
     .execute(&mut *tx)
     .await?;
     for (position, a) in v.attachments.into_iter().enumerate() {

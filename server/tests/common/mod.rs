@@ -38,6 +38,8 @@ pub fn config(database_url: String) -> Config {
         oidc: buergerportal::config::OidcSettings::none(),
         session_idle_minutes: 30,
         session_max_minutes: 720,
+        form_providers_file: repo("catalogue/formularanbieter.toml"),
+        handoff_issuer: "http://buergerportal.localhost".into(),
     }
 }
 
