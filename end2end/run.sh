@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the browser end-to-end tests: installs what is missing, then `npm test`.
 # Env: BP_BIN (server binary, default ../target/debug/buergerportal),
+#      FD_BIN (reference form service, default ../target/debug/formulardienst),
 #      CHROMIUM_PATH (default /usr/bin/chromium).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -18,9 +19,10 @@ if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends chromium
 fi
 
-# The server binary: built only if missing (normally the workspace build made it).
-if [ -z "${BP_BIN:-}" ] && [ ! -x ../target/debug/buergerportal ]; then
-  (cd .. && cargo build -p buergerportal)
+# The binaries: built only if missing (normally the workspace build made them).
+if { [ -z "${BP_BIN:-}" ] && [ ! -x ../target/debug/buergerportal ]; } ||
+  { [ -z "${FD_BIN:-}" ] && [ ! -x ../target/debug/formulardienst ]; }; then
+  (cd .. && cargo build -p buergerportal -p formulardienst)
 fi
 
 # TAP reporter, so the summary lines read "# pass N" / "# fail N" on a terminal too.

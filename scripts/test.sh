@@ -50,5 +50,5 @@ step "Unit and integration tests (SQLite and PostgreSQL)"
 cargo test --workspace
 
 step "Browser tests (headless Chromium, JavaScript off, axe-core)"
-cargo build -p buergerportal --quiet
-BP_BIN="$PWD/target/debug/buergerportal" bash end2end/run.sh
+cargo build -p buergerportal -p formulardienst --quiet
+BP_BIN="$PWD/target/debug/buergerportal" FD_BIN="$PWD/target/debug/formulardienst" bash end2end/run.sh
