@@ -105,6 +105,12 @@ fn bench(rt: &Runtime, seconds: u64) -> Result<()> {
     let ours_load = measure_load(&Engine::ours(portal.addr), &queries, &hosts, seconds)?;
     let loaded = portal.memory()?;
     let pg_load = measure_load(&Engine::baseline(baseline_addr), &queries, &hosts, seconds)?;
+    let curve = latency_curve(
+        [&Engine::ours(portal.addr), &Engine::baseline(baseline_addr)],
+        &queries,
+        &hosts,
+        seconds,
+    )?;
     portal.ensure_running()?;
     drop(portal);
     rt.block_on(store.close());
@@ -117,6 +123,7 @@ fn bench(rt: &Runtime, seconds: u64) -> Result<()> {
             ("PostgreSQL FTS", &pg_load, &pg),
         ],
     });
+    print_curve(&curve, seconds);
     Ok(())
 }
 
@@ -867,12 +874,12 @@ fn lua_script(paths: &[String], hosts: &[String]) -> String {
     )
 }
 
-fn measure_load(
+/// The wrk script that rotates an engine's requests over the queries and hosts.
+fn load_script(
     engine: &Engine,
     queries: &[LabelledQuery],
     hosts: &[String],
-    seconds: u64,
-) -> Result<Sample> {
+) -> Result<(tempfile::TempDir, PathBuf)> {
     let paths: Vec<String> = queries
         .iter()
         .map(|q| format!("{}{}", engine.path, encode(&q.q)))
@@ -880,8 +887,18 @@ fn measure_load(
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("rotate.lua");
     std::fs::write(&script, lua_script(&paths, hosts))?;
-    wrk(&engine.base, &script, WARMUP_SECONDS)?;
-    let sample = wrk(&engine.base, &script, seconds)?;
+    Ok((dir, script))
+}
+
+fn measure_load(
+    engine: &Engine,
+    queries: &[LabelledQuery],
+    hosts: &[String],
+    seconds: u64,
+) -> Result<Sample> {
+    let (_dir, script) = load_script(engine, queries, hosts)?;
+    wrk(&engine.base, &script, WARMUP_SECONDS, CONNECTIONS)?;
+    let sample = wrk(&engine.base, &script, seconds, CONNECTIONS)?;
     println!(
         "{:<15} {:>9.0} req/s  p50 {:>9}  p99 {:>9}  ({} requests, {} failed)",
         engine.name,
@@ -894,10 +911,56 @@ fn measure_load(
     Ok(sample)
 }
 
-fn wrk(base: &str, script: &Path, seconds: u64) -> Result<Sample> {
+/// Latency depends on how many requests wait at once: the same load at fewer connections.
+const CURVE_CONNECTIONS: [u32; 4] = [1, 4, 8, 16];
+
+fn latency_curve(
+    engines: [&Engine; 2],
+    queries: &[LabelledQuery],
+    hosts: &[String],
+    seconds: u64,
+) -> Result<Vec<(u32, Sample, Sample)>> {
+    let scripts = [
+        load_script(engines[0], queries, hosts)?,
+        load_script(engines[1], queries, hosts)?,
+    ];
+    let seconds = seconds.div_ceil(2).max(2);
+    let mut rows = Vec::new();
+    for c in CURVE_CONNECTIONS {
+        let ours = wrk(&engines[0].base, &scripts[0].1, seconds, c)?;
+        let pg = wrk(&engines[1].base, &scripts[1].1, seconds, c)?;
+        rows.push((c, ours, pg));
+    }
+    Ok(rows)
+}
+
+fn print_curve(rows: &[(u32, Sample, Sample)], seconds: u64) {
+    println!();
+    println!(
+        "latency by concurrency (wrk -d{}s each; the table above is -c{CONNECTIONS}):",
+        seconds.div_ceil(2).max(2)
+    );
+    println!(
+        "{:>11} {:>10} {:>10} {:>10}   {:>10} {:>10} {:>10}",
+        "connections", "ours req/s", "p50", "p99", "PG req/s", "p50", "p99"
+    );
+    for (c, ours, pg) in rows {
+        println!(
+            "{c:>11} {:>10.0} {:>10} {:>10}   {:>10.0} {:>10} {:>10}",
+            ours.rps,
+            fmt_us(ours.p50_us),
+            fmt_us(ours.p99_us),
+            pg.rps,
+            fmt_us(pg.p50_us),
+            fmt_us(pg.p99_us)
+        );
+    }
+}
+
+fn wrk(base: &str, script: &Path, seconds: u64, connections: u32) -> Result<Sample> {
     let out = Command::new("wrk")
-        .arg(format!("-t{THREADS}"))
-        .arg(format!("-c{CONNECTIONS}"))
+        .arg(format!("-t{}", THREADS.min(connections)))
+        .arg(format!("-c{connections}"))
         .arg(format!("-d{seconds}s"))
         .args(["--timeout", "10s", "--latency", "-s"])
         .arg(script)
