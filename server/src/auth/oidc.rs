@@ -14,6 +14,16 @@ use std::str::FromStr;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
+/// The client as built from discovery: auth URL set, token and userinfo endpoints maybe.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 /// Discovery and keys are fetched again after this long, or at once on an unknown key.
 const METADATA_TTL: Duration = Duration::from_secs(600);
 
@@ -100,21 +110,7 @@ impl Oidc {
         Ok(m)
     }
 
-    fn client(
-        &self,
-        m: ProviderMetadataWithLogout,
-        redirect: &str,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        OidcError,
-    > {
+    fn client(&self, m: ProviderMetadataWithLogout, redirect: &str) -> Result<Client, OidcError> {
         let redirect =
             RedirectUrl::new(redirect.to_string()).map_err(|e| OidcError::Config(e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(
@@ -195,14 +191,7 @@ impl Oidc {
 
     fn verify(
         &self,
-        client: &CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
+        client: &Client,
         id_token: &CoreIdToken,
         pending: &PendingLogin,
     ) -> Result<VerifiedLogin, OidcError> {

@@ -15,7 +15,7 @@ use app::{Crumb, LinkItem, Page};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, Form, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -451,14 +451,5 @@ pub async fn message(
         now_unix(),
     )
     .await?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        axum::Json(serde_json::json!({ "id": message, "created": created })),
-    )
-        .into_response())
+    Ok(super::postfach::delivered(&message, created))
 }

@@ -344,14 +344,19 @@ pub async fn deliver(
     )
     .await?;
     tracing::info!(target: "postfach", sender = sender.name, created, "Nachricht zugestellt");
+    Ok(delivered(&id, created))
+}
+
+/// 201 for a new message, 200 for a retry of one already delivered.
+pub(super) fn delivered(id: &str, created: bool) -> Response {
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((
+    (
         status,
         axum::Json(serde_json::json!({ "id": id, "created": created })),
     )
-        .into_response())
+        .into_response()
 }
