@@ -1,10 +1,14 @@
 // Starts the real `buergerportal serve` binary on a free port with a fresh
 // SQLite database, waits until it is ready, and stops it gracefully.
+// Options: extra environment (e.g. OIDC_ISSUER), Postfach senders created with
+// `buergerportal sender-add` before `serve`, and a port chosen beforehand (the
+// Servicekonto needs the portal's redirect URIs, port included, before it starts).
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +32,8 @@ export const TENANTS = {
   },
 };
 
-async function freePort() {
+/** A free TCP port on 127.0.0.1 (free now; bind it soon). */
+export async function freePort() {
   const srv = net.createServer();
   srv.listen(0, '127.0.0.1');
   await once(srv, 'listening');
@@ -48,29 +53,64 @@ function tail(stream) {
   return log;
 }
 
+/** Runs a CLI command of the binary to completion; rejects with its output unless it exits with 0. */
+function runCommand(bin, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env });
+    const stdout = tail(child.stdout);
+    const stderr = tail(child.stderr);
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve(stdout.text);
+      else reject(new Error(`buergerportal ${args[0]} failed (code ${code}, signal ${signal})\n${stderr.text}\n${stdout.text}`));
+    });
+  });
+}
+
 /**
- * Starts the server. Returns { port, url(tenantKey, path), stop() }.
+ * Starts the server. Returns { port, url(tenantKey, path), direct(url, options),
+ * request(url, options), output(), stop() }.
  * `stop()` sends SIGTERM and rejects unless the server exits with code 0.
+ *
+ * Options (all optional):
+ * - `port`: listen on this port (from `freePort()`), otherwise a free one is picked
+ * - `env`: extra environment variables for `serve` (and `sender-add`), e.g.
+ *   `{ OIDC_ISSUER, OIDC_CLIENT_SECRET }`; they override the defaults below
+ * - `senders`: `[{ name, credential }]`, created with `buergerportal sender-add` in the
+ *   same DATA_DIR before the server starts (the credential is the Bearer token of the
+ *   Postfach delivery API)
  */
-export async function startServer() {
+export async function startServer({ port: wantedPort, env: extraEnv = {}, senders = [] } = {}) {
   const bin = process.env.BP_BIN ?? path.join(REPO, 'target', 'debug', 'buergerportal');
   if (!existsSync(bin)) {
     throw new Error(`Server binary ${bin} not found: build it with \`cargo build -p buergerportal\` or set BP_BIN`);
   }
-  const port = await freePort();
+  const port = wantedPort ?? (await freePort());
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bp-e2e-'));
+  const env = {
+    ...process.env,
+    BIND: `127.0.0.1:${port}`,
+    DATA_DIR: dataDir,
+    TENANTS_DIR: path.join(REPO, 'tenants'),
+    CATALOGUE_DIR: path.join(REPO, 'catalogue'),
+    ASSETS_DIR: path.join(REPO, 'assets'),
+    RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    ...extraEnv,
+  };
+  try {
+    for (const { name, credential } of senders) {
+      const args = ['sender-add', '--name', name];
+      if (credential !== undefined) args.push('--credential', credential);
+      await runCommand(bin, args, env);
+    }
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const child = spawn(bin, ['serve'], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      BIND: `127.0.0.1:${port}`,
-      DATA_DIR: dataDir,
-      TENANTS_DIR: path.join(REPO, 'tenants'),
-      CATALOGUE_DIR: path.join(REPO, 'catalogue'),
-      ASSETS_DIR: path.join(REPO, 'assets'),
-      RUST_LOG: process.env.RUST_LOG ?? 'warn',
-    },
+    env,
   });
   const stdout = tail(child.stdout);
   const stderr = tail(child.stderr);
@@ -131,6 +171,44 @@ export async function startServer() {
       const host = u.host;
       u.hostname = '127.0.0.1';
       return [u.href, { ...options, headers: { ...options.headers, host } }];
+    },
+    /**
+     * One plain HTTP request from Node to `url` (a tenant URL), sent to 127.0.0.1 with the
+     * tenant's Host header. No cookie jar and no redirects are followed: pass cookies
+     * yourself (`headers: { cookie }`). `body` is a string or Buffer.
+     * Resolves to { status, headers, body (Buffer), text(), json() }.
+     */
+    request(url, { method = 'GET', headers = {}, body } = {}) {
+      const u = new URL(url);
+      return new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port: u.port || 80,
+            method,
+            path: `${u.pathname}${u.search}`,
+            headers: { host: u.host, ...headers },
+          },
+          (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => {
+              const data = Buffer.concat(chunks);
+              resolve({
+                status: res.statusCode,
+                headers: res.headers,
+                body: data,
+                text: () => data.toString('utf8'),
+                json: () => JSON.parse(data.toString('utf8')),
+              });
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.setTimeout(30_000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+        req.end(body);
+      });
     },
     output,
     /** Graceful shutdown: SIGTERM, then the server must exit with code 0. */

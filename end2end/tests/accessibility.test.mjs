@@ -1,12 +1,15 @@
 // Every page type of every tenant: zero axe-core violations of WCAG 2.1 A/AA,
 // every subresource from the page's own host (self-hosted fonts and icons),
-// and every subresource loads.
+// and every subresource loads. The portal runs with the Servicekonto test provider,
+// so the anonymous pages carry the "Anmelden" link, and the citizen's own pages
+// (Mein Bereich, Postfach, a message) are checked logged in.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startServer, TENANTS } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { freePort, startServer, TENANTS } from '../support/server.mjs';
+import { launchBrowser, submitServicekontoLogin } from '../support/browser.mjs';
+import { DEFAULT_CLIENT_SECRET, startProvider } from '../oidc/provider.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -28,6 +31,18 @@ const PAGES = [
   ['Barrierefreiheit', '/barrierefreiheit', 200],
   ['Über diese Daten', '/ueber-diese-daten', 200],
   ['404 page', '/diese-seite-gibt-es-nicht', 404],
+  // An answer of the Servicekonto that belongs to no login attempt.
+  ['login refused', '/anmelden/callback?code=unbekannt&state=unbekannt', 400, loginRefused],
+];
+
+/** The citizen's own pages, checked logged in (paths may depend on what `before` set up). */
+const CITIZEN_PAGES = [
+  ['start page, logged in', '/', 200, loggedIn],
+  ['service page, logged in (Merken)', SERVICE, 200, canSaveService],
+  ['Mein Bereich', '/mein-bereich', 200, hasFavourite],
+  ['Postfach', '/postfach', 200, listsMessages],
+  ['Postfach: Archiv', '/postfach?ordner=archiv', 200, listsMessages],
+  ['message with attachment', () => `/postfach/${messageId}`, 200, hasAttachment],
 ];
 
 /** Extra states of the service page for a tenant with several Gemeinden. */
@@ -37,6 +52,27 @@ const AMT_PAGES = [
   ['service page, several Gemeinden for the postcode', `${SERVICE}?plz=24361`, 200, candidatesShown],
   ['service page, place form with an error', `${SERVICE}?plz=12`, 200, placeError],
 ];
+
+async function loginRefused(page) {
+  assert.equal((await page.locator('main h1').innerText()).trim(), 'Anmeldung fehlgeschlagen');
+}
+async function loggedIn(page) {
+  assert.equal(await page.locator('.site-header').getByRole('button', { name: 'Abmelden' }).count(), 1, 'logged in');
+}
+async function canSaveService(page) {
+  await loggedIn(page);
+  assert.equal(await page.getByRole('button', { name: 'Merken', exact: true }).count(), 1);
+}
+async function hasFavourite(page) {
+  await loggedIn(page);
+  assert.equal(await page.locator('main ul.favourites > li').count(), 1, 'one service on the Merkliste');
+}
+async function listsMessages(page) {
+  assert.ok((await page.locator('main table.messages tbody tr').count()) > 0, 'messages are listed');
+}
+async function hasAttachment(page) {
+  assert.equal(await page.locator('main a[download]').count(), 1, 'an attachment link');
+}
 
 async function hasSearchResults(page) {
   assert.ok((await page.locator('main ul.cards > li').count()) > 0, 'the search finds something');
@@ -56,17 +92,88 @@ async function placeError(page) {
   assert.equal(await page.locator('#plz').getAttribute('aria-invalid'), 'true');
 }
 
+const SENDER = { name: 'Stadt Kiel, Bürgeramt', credential: 'e2e-a11y-sender-0123456789abcdef' };
+const ERIKA_SUB = '5f0c7e1a-3b2d-4c8e-9a61-0e6f2d9b7a01';
+
+let op;
 let server;
 let browser;
+/** Cookies of Erika, logged in on every tenant's host. */
+let citizenState;
+/** A message to Erika with an attachment. */
+let messageId;
+
+async function deliver(id, subject, attachments = []) {
+  const res = await server.request(server.url('kiel', '/api/v1/postfach/messages'), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${SENDER.credential}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ recipient: { subject: ERIKA_SUB }, sender_message_id: id, subject, body: 'Guten Tag,\n\nanbei Ihr Bescheid.\n\n- Punkt eins\n- Punkt zwei', attachments }),
+  });
+  assert.equal(res.status, 201, res.text());
+  return res.json().id;
+}
+
+/**
+ * Logs Erika in on every tenant, delivers messages (one archived), saves a service on
+ * the Merkliste, and keeps the cookies.
+ */
+async function prepareCitizen() {
+  const context = await browser.newContext({ javaScriptEnabled: false, locale: 'de-DE' });
+  try {
+    const page = await context.newPage();
+    const [first, ...others] = Object.keys(TENANTS);
+    await page.goto(server.url(first, '/anmelden?next=%2Fmein-bereich'));
+    await submitServicekontoLogin(page, {
+      username: 'erika',
+      password: 'erika-passwort',
+      method: 'Benutzername und Passwort (Basisregistrierung)',
+      leftProvider: (url) => url.origin !== op.issuer,
+    });
+    assert.equal(page.url(), server.url(first, '/mein-bereich'));
+    for (const tenant of others) {
+      // Single sign-on at the provider: straight back.
+      await page.goto(server.url(tenant, '/anmelden?next=%2Fmein-bereich'));
+      assert.equal(page.url(), server.url(tenant, '/mein-bereich'));
+    }
+    const pdf = Buffer.from('%PDF-1.4\n% Bescheid\n%%EOF\n').toString('base64');
+    messageId = await deliver('a11y-1', 'Ihr Bescheid über die Hundesteuer', [
+      { filename: 'Bescheid.pdf', content_type: 'application/pdf', content_base64: pdf },
+    ]);
+    await deliver('a11y-2', 'Eingangsbestätigung Ihres Antrags');
+    const archived = await deliver('a11y-3', 'Terminbestätigung (archiviert)');
+    // A service on the Merkliste, so Mein Bereich lists it (with "gemerkt bei" on the other tenants).
+    await page.goto(server.url(first, '/leistungen/99102013002000'));
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Merken', exact: true }).click()]);
+    await page.goto(server.url(first, `/postfach/${archived}`));
+    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Archivieren' }).click()]);
+    citizenState = await context.storageState();
+  } finally {
+    await context.close();
+  }
+}
 
 before(async () => {
-  server = await startServer();
+  // The provider needs the portal's redirect URIs (with the port) before either starts.
+  const port = await freePort();
+  const origins = Object.values(TENANTS).map((t) => `http://${t.host}:${port}`);
+  op = await startProvider({
+    port: 0,
+    redirectUris: origins.map((o) => `${o}/anmelden/callback`),
+    postLogoutRedirectUris: origins.map((o) => `${o}/`),
+  });
+  server = await startServer({
+    port,
+    env: { OIDC_ISSUER: op.issuer, OIDC_CLIENT_SECRET: DEFAULT_CLIENT_SECRET },
+    senders: [SENDER],
+  });
   browser = await launchBrowser();
+  await prepareCitizen();
 });
 
 after(async () => {
   await browser?.close();
   await server?.stop(); // rejects unless the server shuts down gracefully (exit code 0)
+  await op?.close();
 });
 
 function formatViolations(url, violations) {
@@ -81,10 +188,11 @@ function formatViolations(url, violations) {
   return lines.join('\n');
 }
 
-async function checkPage(t, tenant, path, status, extra) {
+async function checkPage(t, tenant, pathOrFn, status, extra, storageState) {
+  const path = typeof pathOrFn === 'function' ? pathOrFn() : pathOrFn;
   // JavaScript only for axe itself (the pages contain no script); the CSP
   // forbids inline scripts, hence bypassCSP for injecting axe.
-  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE' });
+  const context = await browser.newContext({ bypassCSP: true, locale: 'de-DE', storageState });
   t.after(() => context.close());
   const page = await context.newPage();
 
@@ -127,6 +235,10 @@ for (const tenant of Object.keys(TENANTS)) {
     const pages = tenant === 'huettener-berge' ? [...PAGES, ...AMT_PAGES] : PAGES;
     for (const [name, path, status, extra] of pages) {
       test(`${name} ${path}`, (t) => checkPage(t, tenant, path, status, extra));
+    }
+    for (const [name, path, status, extra] of CITIZEN_PAGES) {
+      const label = typeof path === 'function' ? '' : ` ${path}`;
+      test(`${name}${label}`, (t) => checkPage(t, tenant, path, status, extra, citizenState));
     }
   });
 }

@@ -4,15 +4,43 @@
 use super::{AcrMap, PendingLogin};
 use crate::config::OidcSettings;
 use crate::keys::Vertrauensniveau;
-use openidconnect::core::{CoreClient, CoreIdToken, CoreResponseType};
+use openidconnect::core::{
+    CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClient, CoreClientAuthMethod, CoreGrantType,
+    CoreIdToken, CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
+};
 use openidconnect::{
     reqwest, AuthenticationContextClass, AuthenticationFlow, AuthorizationCode, ClientId,
-    ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
+    ClientSecret, CsrfToken, IssuerUrl, LogoutProviderMetadata, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, Scope,
 };
 use std::str::FromStr;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
+
+/// RFC 9207: a provider that announces `iss` in its answers must always send it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct IssParameter {
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: Option<bool>,
+}
+impl openidconnect::AdditionalProviderMetadata for IssParameter {}
+
+/// Discovery with the end-session endpoint (RP-initiated logout) and RFC 9207.
+type Metadata = ProviderMetadata<
+    LogoutProviderMetadata<IssParameter>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
 
 /// The client as built from discovery: auth URL set, token and userinfo endpoints maybe.
 type Client = CoreClient<
@@ -56,7 +84,7 @@ pub struct Oidc {
     acr: AcrMap,
     pub account_url: Option<String>,
     http: reqwest::Client,
-    metadata: RwLock<Option<(ProviderMetadataWithLogout, Instant)>>,
+    metadata: RwLock<Option<(Metadata, Instant)>>,
 }
 
 impl Oidc {
@@ -87,13 +115,22 @@ impl Oidc {
         self.issuer.as_str()
     }
 
+    /// Whether the provider promises `iss` in every authorization response.
+    pub async fn sends_iss(&self) -> Result<bool, OidcError> {
+        let m = self.metadata(false).await?;
+        Ok(m.additional_metadata()
+            .additional_metadata
+            .authorization_response_iss_parameter_supported
+            .unwrap_or(false))
+    }
+
     /// The issuer's origin, for the Content-Security-Policy's form-action (logout is a form).
     pub fn origin(&self) -> String {
         let url = self.issuer.url();
         url.origin().ascii_serialization()
     }
 
-    async fn metadata(&self, fresh: bool) -> Result<ProviderMetadataWithLogout, OidcError> {
+    async fn metadata(&self, fresh: bool) -> Result<Metadata, OidcError> {
         if !fresh {
             let cached = self.metadata.read().unwrap_or_else(|e| e.into_inner());
             if let Some((m, at)) = cached.as_ref() {
@@ -102,7 +139,7 @@ impl Oidc {
                 }
             }
         }
-        let m = ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
+        let m = Metadata::discover_async(self.issuer.clone(), &self.http)
             .await
             .map_err(|e| OidcError::Unreachable(e.to_string()))?;
         *self.metadata.write().unwrap_or_else(|e| e.into_inner()) =
@@ -110,7 +147,7 @@ impl Oidc {
         Ok(m)
     }
 
-    fn client(&self, m: ProviderMetadataWithLogout, redirect: &str) -> Result<Client, OidcError> {
+    fn client(&self, m: Metadata, redirect: &str) -> Result<Client, OidcError> {
         let redirect =
             RedirectUrl::new(redirect.to_string()).map_err(|e| OidcError::Config(e.to_string()))?;
         Ok(CoreClient::from_provider_metadata(

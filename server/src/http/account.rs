@@ -259,9 +259,22 @@ async fn finish_login(
             ))
         });
     }
-    // RFC 9207: an answer that names another issuer is a mix-up attack.
-    if q.iss.as_deref().is_some_and(|iss| iss != oidc.issuer()) {
-        return Err(refused("Die Antwort stammt nicht von Ihrem Servicekonto."));
+    // RFC 9207: an answer that names another issuer, or none from a provider
+    // that promised to name itself, may be a mix-up attack.
+    let sends_iss = oidc
+        .sends_iss()
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    match q.iss.as_deref() {
+        Some(iss) if iss != oidc.issuer() => {
+            return Err(refused("Die Antwort stammt nicht von Ihrem Servicekonto."))
+        }
+        None if sends_iss => {
+            return Err(refused(
+                "Die Antwort des Servicekontos nennt ihren Aussteller nicht (iss fehlt).",
+            ))
+        }
+        _ => {}
     }
     let code = q
         .code

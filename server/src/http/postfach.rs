@@ -149,7 +149,11 @@ pub async fn message(
         }
         .into(),
     };
-    let shell = page_shell(&state, &tenant);
+    let mut shell = page_shell(&state, &tenant);
+    // The header was counted before this message was marked read.
+    if let app::AccountNav::Citizen { unread, .. } = &mut shell.account {
+        *unread = postfach::unread_count(state.store(), &s.citizen_id).await?;
+    }
     let crumbs = crumbs(&shell, &m.subject, true);
     Ok(super::pages::html_private(app::render(
         &shell,
