@@ -165,6 +165,8 @@ test('login at substantiell, consent, prefilled form, submit: status in Meine An
   const pdf = await server.request(url, { headers: { cookie: await cookieHeader(context, url) } });
   assert.equal(pdf.status, 200);
   assert.ok(pdf.body.subarray(0, 5).equals(Buffer.from('%PDF-')), 'the receipt is a PDF');
+  assert.match(pdf.headers['content-disposition'], /^attachment/);
+  assert.match(pdf.headers['content-security-policy'], /sandbox/, 'a download never runs as a page');
 
   // The same token a second time: refused by the form service.
   const replay = await page.goto(landed.href);

@@ -545,16 +545,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn profile_in_process(content: &Content, queries: &[LabelledQuery]) -> Result<Profile> {
     let c = &content.catalogue;
     let gemeinde = Ars::parse(RELEVANCE_ARS)?;
-    let areas = c.area_chain(&gemeinde);
-    let office = |service: usize| c.has_responsibility(service, &areas);
     let no_office = |_: usize| false;
     let no_views = |_: &LeikaKey| 0;
-    let signals = |has_office| TenantSignals {
+    let without = TenantSignals {
         scope: 0,
-        has_office,
+        has_office: &no_office,
         views: &no_views,
     };
-    let (with, without) = (signals(&office), signals(&no_office));
     let mut profile = Profile {
         with_office: Vec::new(),
         without_office: Vec::new(),
@@ -568,7 +565,15 @@ fn profile_in_process(content: &Content, queries: &[LabelledQuery]) -> Result<Pr
                 query: q.q.clone(),
                 ..Default::default()
             };
+            // As the portal does per query: the Gemeinde's areas, then the covered services.
             let started = Instant::now();
+            let covered = c.services_with_office(&c.area_chain(&gemeinde));
+            let office = |service: usize| covered[service];
+            let with = TenantSignals {
+                scope: 0,
+                has_office: &office,
+                views: &no_views,
+            };
             let results = content.search.search(c, &with, &req);
             profile.with_office.push(started.elapsed());
             let started = Instant::now();

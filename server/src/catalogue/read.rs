@@ -23,6 +23,8 @@ pub struct Catalogue {
     area_idx: HashMap<String, u32>,
     /// Per service (by position in `leistungen`): (area, office) sorted by area.
     responsibilities: Vec<Vec<(u32, u32)>>,
+    /// Per area: the services with an office there; the inverse of `responsibilities`.
+    services_by_area: Vec<Vec<u32>>,
     online: HashMap<LeikaKey, Onlinedienst>,
     regions: HashMap<Ars, Region>,
     /// Gemeinden sorted by ARS, so that an area's Gemeinden are one range.
@@ -76,9 +78,37 @@ impl Catalogue {
     }
 
     fn sort_responsibilities(&mut self) {
-        for list in &mut self.responsibilities {
+        let mut by_area = vec![Vec::new(); self.areas.len()];
+        for (service, list) in self.responsibilities.iter_mut().enumerate() {
             list.sort_unstable();
+            list.shrink_to_fit();
+            for &(area, _) in list.iter() {
+                by_area[area as usize].push(service as u32);
+            }
         }
+        for list in &mut by_area {
+            list.dedup();
+            list.shrink_to_fit();
+        }
+        self.services_by_area = by_area;
+    }
+
+    /// Which services have a known office for a Gemeinde (given by its area
+    /// chain), by position in `leistungen`: one pass over the chain's areas
+    /// instead of a lookup per search candidate.
+    pub fn services_with_office(&self, chain: &[u32]) -> Vec<bool> {
+        let mut covered = vec![false; self.leistungen.len()];
+        for &area in chain {
+            for &service in self
+                .services_by_area
+                .get(area as usize)
+                .into_iter()
+                .flatten()
+            {
+                covered[service as usize] = true;
+            }
+        }
+        covered
     }
 
     pub fn build(version: i64, d: CatalogueData) -> Catalogue {
@@ -132,6 +162,7 @@ impl Catalogue {
             areas: Vec::new(),
             area_idx: HashMap::new(),
             responsibilities: Vec::new(),
+            services_by_area: Vec::new(),
             online: d
                 .onlinedienste
                 .into_iter()

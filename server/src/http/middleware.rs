@@ -34,7 +34,10 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, state.0.csp.clone());
+    // A response with its own, stricter policy (an attachment download) keeps it.
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert_with(|| state.0.csp.clone());
     for (name, value) in SECURITY_HEADERS {
         headers.insert(
             HeaderName::from_static(name),

@@ -117,7 +117,8 @@ fn with_signals<R>(
     let areas = ranking_gemeinde(tenant, content, place)
         .map(|g| c.area_chain(&g.ars))
         .unwrap_or_default();
-    let has_office = |service: usize| c.has_responsibility(service, &areas);
+    let covered = c.services_with_office(&areas);
+    let has_office = |service: usize| covered.get(service).copied().unwrap_or(false);
     let views = state.views();
     let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
     f(&TenantSignals {

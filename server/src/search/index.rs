@@ -234,7 +234,7 @@ impl SearchIndex {
     /// the word is no known name or keyword, fuzzy terms scaled by its length and,
     /// for the last word typed, prefixes.
     fn word_query(&self, searcher: &Searcher, word: &str, is_last: bool) -> BooleanQuery {
-        let mut exact = self.analyzer.weighted_terms(word);
+        let mut exact = self.analyzer.query_terms(word);
         for s in self.synonyms.get(word) {
             exact.extend(
                 self.analyzer
@@ -299,11 +299,15 @@ impl SearchIndex {
                 if self.vocabulary.contains_key(w) || !self.synonyms.get(w).is_empty() {
                     return w.clone();
                 }
+                let max = 2.min(w.len() / 3 + 1);
+                // Words whose length differs by more than `max` cannot be that close:
+                // skipping them saves most of the distance computations.
                 let best = self
                     .vocabulary
                     .iter()
+                    .filter(|(v, _)| v.len().abs_diff(w.len()) <= max)
                     .map(|(v, n)| (levenshtein(w, v), std::cmp::Reverse(*n), v))
-                    .filter(|(d, _, _)| *d <= 2.min(w.len() / 3 + 1))
+                    .filter(|(d, _, _)| *d <= max)
                     .min();
                 match best {
                     Some((_, _, v)) => {
