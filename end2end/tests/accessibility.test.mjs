@@ -43,6 +43,9 @@ const CITIZEN_PAGES = [
   ['Postfach', '/postfach', 200, listsMessages],
   ['Postfach: Archiv', '/postfach?ordner=archiv', 200, listsMessages],
   ['message with attachment', () => `/postfach/${messageId}`, 200, hasAttachment],
+  // Consent before the hand-off (or, for an Amt, the request to choose the Gemeinde first).
+  ['Online beantragen: consent', '/leistungen/99102013002000/beantragen', 200],
+  ['Meine Anträge', '/mein-bereich/antraege', 200],
 ];
 
 /** Extra states of the service page for a tenant with several Gemeinden. */
