@@ -65,6 +65,9 @@ pub enum OidcError {
     Exchange(String),
     #[error("Die Antwort des Servicekontos ist ungültig: {0}")]
     Token(String),
+    /// Possibly a key the provider rotated in since discovery: worth one more try.
+    #[error("Die Antwort des Servicekontos ist ungültig: {0}")]
+    Signature(String),
 }
 
 /// What a verified ID token says about the citizen.
@@ -218,7 +221,7 @@ impl Oidc {
             .clone();
         match self.verify(&client, &id_token, pending) {
             // An unknown key may be a rotation at the provider: fetch the keys once more.
-            Err(OidcError::Token(reason)) if reason.starts_with("Signatur") => {
+            Err(OidcError::Signature(_)) => {
                 let client = self.client(self.metadata(true).await?, redirect)?;
                 self.verify(&client, &id_token, pending)
             }
@@ -247,7 +250,12 @@ impl Oidc {
                 });
         let claims = id_token
             .claims(&verifier, &Nonce::new(pending.nonce.clone()))
-            .map_err(|e| OidcError::Token(verification_reason(&e)))?;
+            .map_err(|e| match e {
+                openidconnect::ClaimsVerificationError::SignatureVerification(_) => {
+                    OidcError::Signature(verification_reason(&e))
+                }
+                _ => OidcError::Token(verification_reason(&e)),
+            })?;
         let level = claims
             .auth_context_ref()
             .and_then(|a| self.acr.level_of(a.as_str()))

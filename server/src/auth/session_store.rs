@@ -36,38 +36,39 @@ impl DbSessionStore {
     }
 }
 
-#[async_trait]
-impl SessionStore for DbSessionStore {
-    async fn create(&self, record: &mut Record) -> Result<()> {
-        // A collision of 128 random bits is unlikely, but never overwrite another session.
-        loop {
-            let done = sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-            )
+impl DbSessionStore {
+    /// Writes a record; `on_conflict` says what an existing id means. Returns the rows written.
+    async fn insert(&self, record: &Record, on_conflict: &str) -> Result<u64> {
+        let sql = format!(
+            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) {on_conflict}"
+        );
+        let done = sqlx::query(&sql)
             .bind(record.id.to_string())
             .bind(encode(record)?)
             .bind(record.expiry_date.unix_timestamp())
             .execute(self.0.pool())
             .await
             .map_err(backend)?;
-            if done.rows_affected() == 1 {
-                return Ok(());
-            }
+        Ok(done.rows_affected())
+    }
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> Result<()> {
+        // A collision of 128 random bits is unlikely, but never overwrite another session.
+        while self.insert(record, "DO NOTHING").await? == 0 {
             record.id = Id::default();
         }
+        Ok(())
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        self.insert(
+            record,
+            "DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
         )
-        .bind(record.id.to_string())
-        .bind(encode(record)?)
-        .bind(record.expiry_date.unix_timestamp())
-        .execute(self.0.pool())
-        .await
-        .map_err(backend)?;
+        .await?;
         Ok(())
     }
 

@@ -235,10 +235,6 @@ impl Catalogue {
             .collect()
     }
 
-    pub fn has_responsibility(&self, service: usize, chain: &[u32]) -> bool {
-        self.responsible_in(service, chain).is_some()
-    }
-
     fn responsible_in(&self, service: usize, chain: &[u32]) -> Option<(u32, u32)> {
         let list = self.responsibilities.get(service)?;
         chain.iter().find_map(|&area| {

@@ -95,17 +95,33 @@ fn login_href(uri: &axum::http::Uri) -> String {
     } else {
         here
     };
-    format!(
-        "/anmelden?next={}",
-        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    )
+    login_url(next, None)
 }
 
-/// The citizen, or a redirect to the login that comes back here.
-pub fn require(citizen: MaybeCitizen, uri: &axum::http::Uri) -> Result<Arc<SignedIn>, Redirect> {
-    match citizen {
-        Some(Extension(Citizen(s))) => Ok(s),
-        None => Err(Redirect::to(&login_href(uri))),
+/// `/anmelden` with the path to come back to and, for a step-up, the level to reach.
+pub fn login_url(next: &str, level: Option<Vertrauensniveau>) -> String {
+    let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    match level {
+        Some(l) => format!("/anmelden?niveau={}&next={next}", l.as_str()),
+        None => format!("/anmelden?next={next}"),
+    }
+}
+
+/// A logged-in citizen, for pages of their own; anyone else is sent to the
+/// login that comes back to this page.
+pub struct SignedInCitizen(pub Arc<SignedIn>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SignedInCitizen {
+    type Rejection = Redirect;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match parts.extensions.get::<Citizen>() {
+            Some(Citizen(s)) => Ok(SignedInCitizen(s.clone())),
+            None => Err(Redirect::to(&login_href(&parts.uri))),
+        }
     }
 }
 
@@ -323,11 +339,7 @@ fn level_not_reached(
     next: &str,
     wanted: Vertrauensniveau,
 ) -> Response {
-    let retry = format!(
-        "/anmelden?niveau={}&next={}",
-        wanted.as_str(),
-        form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-    );
+    let retry = login_url(next, Some(wanted));
     let page = app::NoticePage {
         title: "Vertrauensniveau nicht erreicht".into(),
         message: format!(
@@ -393,13 +405,8 @@ pub async fn logout(
 pub async fn my_area(
     State(state): State<AppState>,
     Extension(tenant): Extension<Arc<Tenant>>,
-    citizen: MaybeCitizen,
-    uri: axum::http::Uri,
+    SignedInCitizen(s): SignedInCitizen,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let c = state.catalogue();
     let tenants = state.tenants();
     let favourites = account::favourites(state.store(), &s.citizen_id)
@@ -424,7 +431,11 @@ pub async fn my_area(
         address: s.person.address_lines(),
         provider_account_url: state.oidc().and_then(|o| o.account_url.clone()),
         favourites,
-        unread: crate::postfach::unread_count(state.store(), &s.citizen_id).await?,
+        // Counted once per request, for the header.
+        unread: match current_nav() {
+            AccountNav::Citizen { unread, .. } => unread,
+            _ => 0,
+        },
         csrf: s.csrf.clone(),
     };
     let shell = page_shell(&state, &tenant);
@@ -457,12 +468,10 @@ pub async fn favourite(
     State(state): State<AppState>,
     Extension(tenant): Extension<Arc<Tenant>>,
     citizen: MaybeCitizen,
-    uri: axum::http::Uri,
     Form(form): Form<FavouriteForm>,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(_) => return Ok(Redirect::to("/anmelden").into_response()),
+    let Some(Extension(Citizen(s))) = citizen else {
+        return Ok(Redirect::to("/anmelden").into_response());
     };
     check_csrf(&s, &form.csrf)?;
     let key = LeikaKey::parse(&form.leika)

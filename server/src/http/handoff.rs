@@ -1,7 +1,7 @@
 //! "Online beantragen": step-up, consent, the signed hand-off to the form
 //! provider, the JWKS, the return channel and Meine Anträge.
 
-use super::account::{check_csrf, require, Citizen, MaybeCitizen};
+use super::account::{check_csrf, Citizen, MaybeCitizen, SignedInCitizen};
 use super::pages::{home_crumb, page_shell, service_href};
 use super::place::{Place, PlaceQuery};
 use super::{AppError, AppState};
@@ -36,12 +36,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 fn login_for(level: crate::keys::Vertrauensniveau, uri: &Uri) -> Response {
     let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    Redirect::to(&format!(
-        "/anmelden?niveau={}&next={}",
-        level.as_str(),
-        form_urlencoded::byte_serialize(here.as_bytes()).collect::<String>()
-    ))
-    .into_response()
+    Redirect::to(&super::account::login_url(here, Some(level))).into_response()
 }
 
 /// The place the application is for: the chosen or only Gemeinde.
@@ -192,8 +187,8 @@ pub async fn hand_off(
     let c = state.catalogue();
     let online = c.online(&key).ok_or(AppError::NotFound)?.clone();
     let l = c.leistung(&key).ok_or(AppError::NotFound)?;
-    let s = match require(citizen, &uri) {
-        Ok(s) if s.level >= online.vertrauensniveau => s,
+    let s = match citizen {
+        Some(Extension(Citizen(s))) if s.level >= online.vertrauensniveau => s,
         _ => return Ok(login_for(online.vertrauensniveau, &uri)),
     };
     check_csrf(&s, &form.csrf)?;
@@ -297,13 +292,8 @@ async fn post_to_cache(
 pub async fn applications(
     State(state): State<AppState>,
     Extension(tenant): TenantExt,
-    citizen: MaybeCitizen,
-    uri: Uri,
+    SignedInCitizen(s): SignedInCitizen,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let c = state.catalogue();
     let items = applications::list(state.store(), &s.citizen_id)
         .await?
@@ -366,10 +356,7 @@ async fn provider_of<'a>(
     state: &'a AppState,
     headers: &HeaderMap,
 ) -> Result<(&'a Provider, postfach::Sender), DeliveryError> {
-    let credential = super::postfach::bearer(headers).ok_or(DeliveryError::Unauthorized)?;
-    let sender = postfach::authenticate(state.store(), credential)
-        .await?
-        .ok_or(DeliveryError::Unauthorized)?;
+    let sender = super::postfach::sender(state, headers).await?;
     let provider = state
         .providers()
         .all()

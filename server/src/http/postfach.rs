@@ -1,6 +1,6 @@
 //! The Postfach pages and the delivery API for senders.
 
-use super::account::{check_csrf, require, MaybeCitizen};
+use super::account::{check_csrf, Citizen, MaybeCitizen, SignedInCitizen};
 use super::pages::{home_crumb, page_shell};
 use super::{AppError, AppState};
 use crate::clock::{german_datetime, now_unix};
@@ -46,14 +46,9 @@ fn crumbs(shell: &app::Shell, here: &str, postfach_link: bool) -> Vec<Crumb> {
 pub async fn inbox(
     State(state): State<AppState>,
     Extension(tenant): TenantExt,
-    citizen: MaybeCitizen,
-    uri: axum::http::Uri,
+    SignedInCitizen(s): SignedInCitizen,
     Query(q): Query<FolderQuery>,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let archive = q.ordner.as_deref() == Some("archiv");
     let messages = postfach::list(state.store(), &s.citizen_id, archive)
         .await?
@@ -105,14 +100,9 @@ fn kind_label(content_type: &str) -> &'static str {
 pub async fn message(
     State(state): State<AppState>,
     Extension(tenant): TenantExt,
-    citizen: MaybeCitizen,
-    uri: axum::http::Uri,
+    SignedInCitizen(s): SignedInCitizen,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let m = postfach::get(state.store(), &s.citizen_id, &id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -173,13 +163,11 @@ pub struct MessageForm {
 pub async fn message_action(
     State(state): State<AppState>,
     citizen: MaybeCitizen,
-    uri: axum::http::Uri,
     Path(id): Path<String>,
     Form(form): Form<MessageForm>,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(_) => return Ok(Redirect::to("/anmelden?next=%2Fpostfach").into_response()),
+    let Some(Extension(Citizen(s))) = citizen else {
+        return Ok(Redirect::to("/anmelden?next=%2Fpostfach").into_response());
     };
     check_csrf(&s, &form.csrf)?;
     let (action, back) = match form.aktion.as_str() {
@@ -197,14 +185,9 @@ pub async fn message_action(
 /// An attachment, only for the citizen it was sent to; always a download.
 pub async fn attachment(
     State(state): State<AppState>,
-    citizen: MaybeCitizen,
-    uri: axum::http::Uri,
+    SignedInCitizen(s): SignedInCitizen,
     Path((message, attachment)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let s = match require(citizen, &uri) {
-        Ok(s) => s,
-        Err(redirect) => return Ok(redirect.into_response()),
-    };
     let file = postfach::attachment(state.store(), &s.citizen_id, &message, &attachment)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -291,7 +274,18 @@ impl IntoResponse for DeliveryError {
     }
 }
 
-pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+/// The sender whose credential the request carries as a Bearer token.
+pub(super) async fn sender(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<postfach::Sender, DeliveryError> {
+    let credential = bearer(headers).ok_or(DeliveryError::Unauthorized)?;
+    postfach::authenticate(state.store(), credential)
+        .await?
+        .ok_or(DeliveryError::Unauthorized)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)?
         .to_str()
@@ -320,10 +314,7 @@ pub async fn deliver(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DeliveryError> {
-    let credential = bearer(&headers).ok_or(DeliveryError::Unauthorized)?;
-    let sender = postfach::authenticate(state.store(), credential)
-        .await?
-        .ok_or(DeliveryError::Unauthorized)?;
+    let sender = sender(&state, &headers).await?;
     let body = body_or_error(body)?;
     let delivery: postfach::Delivery = serde_json::from_slice(&body).map_err(|e| {
         DeliveryError::Invalid(format!("Kein gültiges JSON für eine Nachricht: {e}"))
