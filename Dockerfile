@@ -13,7 +13,10 @@ COPY catalogue ./catalogue
 COPY assets ./assets
 RUN mkdir data && chown buergerportal data
 USER buergerportal
-ENV BIND=0.0.0.0:3000
+# The public source data is not in the image: mount it at /srv/sources
+# (docker run -v …/shared/data/raw:/srv/sources:ro). It is read only when the
+# database holds no catalogue yet, and by `buergerportal import`.
+ENV BIND=0.0.0.0:3000 SOURCES_DIR=/srv/sources
 EXPOSE 3000
 HEALTHCHECK CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/3000"]
 STOPSIGNAL SIGTERM

@@ -9,6 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The public source data lives beside the checkout (see README, Data).
+export SOURCES_DIR="${SOURCES_DIR:-$PWD/../shared/data/raw}"
+if [ ! -d "$SOURCES_DIR" ]; then
+  echo "Die Quelldaten fehlen in $SOURCES_DIR: legen Sie sie dorthin oder setzen Sie SOURCES_DIR." >&2
+  exit 1
+fi
+
 if ! command -v node >/dev/null; then
   echo "Node.js fehlt (für das Test-Servicekonto): apt-get install nodejs npm" >&2
   exit 1

@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The public source data lives beside the checkout (see README, Data).
+export SOURCES_DIR="${SOURCES_DIR:-$PWD/../shared/data/raw}"
+if [ ! -d "$SOURCES_DIR" ]; then
+  echo "Die Quelldaten fehlen in $SOURCES_DIR: legen Sie sie dorthin oder setzen Sie SOURCES_DIR." >&2
+  exit 1
+fi
+
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 step() { printf '\n== %s\n' "$*"; }

@@ -93,6 +93,7 @@ export async function startServer({ port: wantedPort, env: extraEnv = {}, sender
     DATA_DIR: dataDir,
     TENANTS_DIR: path.join(REPO, 'tenants'),
     CATALOGUE_DIR: path.join(REPO, 'catalogue'),
+    SOURCES_DIR: process.env.SOURCES_DIR ?? path.join(REPO, '..', 'shared', 'data', 'raw'),
     ASSETS_DIR: path.join(REPO, 'assets'),
     RUST_LOG: process.env.RUST_LOG ?? 'warn',
     ...extraEnv,

@@ -156,6 +156,10 @@ impl Portal {
                 .env("DATA_DIR", data.path())
                 .env("TENANTS_DIR", repo.join("tenants"))
                 .env("CATALOGUE_DIR", repo.join("catalogue"))
+                .env(
+                    "SOURCES_DIR",
+                    buergerportal::catalogue::sources::sources_dir_for_tests(),
+                )
                 .env("ASSETS_DIR", repo.join("assets"))
                 .env("RUST_LOG", "warn")
                 .env_remove("DATABASE_URL")

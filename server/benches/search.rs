@@ -253,7 +253,11 @@ async fn build_data_set(store: &Store, repo: &Path) -> Result<DataSet> {
     store.migrate().await?;
     buergerportal::tenancy::seed_from_dir(store, &repo.join("tenants")).await?;
     let started = Instant::now();
-    import_catalogue(store, &repo.join("catalogue")).await?;
+    let paths = catalogue::ImportPaths {
+        sources_dir: catalogue::sources::sources_dir_for_tests(),
+        catalogue_dir: repo.join("catalogue"),
+    };
+    import_catalogue(store, &paths).await?;
     let import = started.elapsed();
     let started = Instant::now();
     add_generated_services(store).await?;
@@ -269,9 +273,9 @@ async fn build_data_set(store: &Store, repo: &Path) -> Result<DataSet> {
     count_data_set(store, times).await
 }
 
-async fn import_catalogue(store: &Store, dir: &Path) -> Result<()> {
+async fn import_catalogue(store: &Store, paths: &catalogue::ImportPaths) -> Result<()> {
     let lands: Vec<String> = (1..=16).map(|l| format!("{l:02}")).collect();
-    match catalogue::import_for(store, dir, &lands).await? {
+    match catalogue::import_for(store, paths, &lands).await? {
         ImportOutcome::Imported { summary, .. } => println!("catalogue imported: {summary}"),
         ImportOutcome::Unchanged { .. } => return Err("fresh database had a catalogue".into()),
     }
@@ -609,6 +613,7 @@ impl Portal {
             .env("BIND", addr.to_string())
             .env("TENANTS_DIR", repo.join("tenants"))
             .env("CATALOGUE_DIR", repo.join("catalogue"))
+            .env("SOURCES_DIR", catalogue::sources::sources_dir_for_tests())
             .env("ASSETS_DIR", repo.join("assets"))
             .env("RUST_LOG", "info,request=warn")
             .stdout(Stdio::piped())

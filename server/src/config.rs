@@ -21,7 +21,7 @@ pub struct Cli {
 pub enum Command {
     /// Migrate, seed missing tenants, import the catalogue if none is loaded, and serve.
     Serve,
-    /// Import the catalogue from the source directory (unchanged sources change nothing).
+    /// Import the catalogue from SOURCES_DIR and CATALOGUE_DIR (unchanged sources change nothing).
     Import,
     /// Apply database migrations and exit.
     Migrate,
@@ -52,7 +52,11 @@ pub struct Config {
     /// Directory with one `<slug>.toml` per tenant to seed.
     #[arg(long, env = "TENANTS_DIR", default_value = "tenants")]
     pub tenants_dir: PathBuf,
-    /// Directory with the catalogue sources (`sources/`, `demo/`).
+    /// The public source data, one folder per source (as in `../shared/data/raw`);
+    /// read by `import` and by `serve` on a database without a catalogue.
+    #[arg(long, env = "SOURCES_DIR", default_value = "../shared/data/raw")]
+    pub sources_dir: PathBuf,
+    /// The project's own catalogue files: demo texts, search lexicon and synonyms.
     #[arg(long, env = "CATALOGUE_DIR", default_value = "catalogue")]
     pub catalogue_dir: PathBuf,
     /// Directory with fonts, icons and logos.

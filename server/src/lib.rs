@@ -45,7 +45,7 @@ pub async fn prepare(config: &Config) -> Result<(Store, Arc<Tenants>, Arc<Catalo
     let catalogue = match Catalogue::load(&store).await? {
         Some(c) => c,
         None => {
-            report(&catalogue::import(&store, &config.catalogue_dir).await?);
+            report(&catalogue::import(&store, &catalogue::ImportPaths::from_config(config)).await?);
             Catalogue::load(&store).await?.unwrap_or_default()
         }
     };

@@ -35,7 +35,8 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Import => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;
-            let outcome = buergerportal::catalogue::import(&store, &config.catalogue_dir).await?;
+            let paths = buergerportal::catalogue::ImportPaths::from_config(&config);
+            let outcome = buergerportal::catalogue::import(&store, &paths).await?;
             buergerportal::report(&outcome);
             println!("{outcome:?}");
         }

@@ -1,8 +1,7 @@
 //! The catalogue: import idempotence, rollback, responsibility and places, through the real store.
 mod common;
-use buergerportal::catalogue::{self, Catalogue, ImportOutcome};
+use buergerportal::catalogue::{self, Catalogue, ImportOutcome, ImportPaths};
 use common::{Backend, TestApp};
-use std::path::Path;
 
 const TABLES: [&str; 8] = [
     "regions",
@@ -27,44 +26,29 @@ async fn counts(app: &TestApp) -> Vec<i64> {
     out
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 backend_test!(
     importing_the_same_sources_twice_changes_nothing,
     |app: TestApp| async move {
         let before = counts(&app).await;
         let version = app.state.catalogue().version;
-        let outcome = catalogue::import(app.state.store(), &app.config.catalogue_dir)
-            .await
-            .unwrap();
+        let paths = catalogue::ImportPaths::from_config(&app.config);
+        let outcome = catalogue::import(app.state.store(), &paths).await.unwrap();
         assert_eq!(outcome, ImportOutcome::Unchanged { version });
         assert_eq!(counts(&app).await, before);
         assert!(before[3] > 4000, "real catalogue: {} Leistungen", before[3]);
     }
 );
 
-async fn assert_refused(app: &TestApp, break_it: impl FnOnce(&Path), expect: &[&str]) {
+async fn assert_refused(app: &TestApp, break_it: impl FnOnce(&ImportPaths), expect: &[&str]) {
     let before = counts(app).await;
     let version = Catalogue::load(app.state.store())
         .await
         .unwrap()
         .unwrap()
         .version;
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&app.config.catalogue_dir, dir.path());
-    break_it(dir.path());
-    let err = catalogue::import(app.state.store(), dir.path())
+    let (_dir, paths) = common::import_copy();
+    break_it(&paths);
+    let err = catalogue::import(app.state.store(), &paths)
         .await
         .expect_err("refused")
         .to_string();
@@ -88,8 +72,8 @@ backend_test!(
     |app: TestApp| async move {
         assert_refused(
             &app,
-            |dir| {
-                let csv = dir.join(catalogue::import::PLZ);
+            |paths| {
+                let csv = paths.sources_dir.join(catalogue::import::PLZ);
                 let mut text = std::fs::read_to_string(&csv).unwrap();
                 text.push_str("4711,12x45678,Nirgendwo,99999,,Atlantis\n");
                 std::fs::write(csv, text).unwrap();
@@ -105,8 +89,8 @@ backend_test!(
     |app: TestApp| async move {
         assert_refused(
             &app,
-            |dir| {
-                let toml = dir.join(catalogue::import::DEMO);
+            |paths| {
+                let toml = paths.catalogue_dir.join(catalogue::import::DEMO);
                 let text = std::fs::read_to_string(&toml).unwrap();
                 let first_key = text.split("\nleika = \"").nth(1).unwrap()[..14].to_string();
                 let broken = text.replacen(
@@ -123,13 +107,65 @@ backend_test!(
     }
 );
 
+backend_test!(
+    a_missing_sources_folder_is_named_and_nothing_changes,
+    |app: TestApp| async move {
+        assert_refused(
+            &app,
+            |paths| std::fs::remove_dir_all(&paths.sources_dir).unwrap(),
+            &["Ordner der Quelldaten", "sources", "SOURCES_DIR"],
+        )
+        .await;
+    }
+);
+
+backend_test!(
+    a_missing_source_is_named_and_nothing_changes,
+    |app: TestApp| async move {
+        assert_refused(
+            &app,
+            |paths| std::fs::remove_file(paths.sources_dir.join(catalogue::import::OZG)).unwrap(),
+            &[
+                "Quelle „ozg-katalog-nrw-2019/symfony.data.sql“ fehlt",
+                "SOURCES_DIR",
+            ],
+        )
+        .await;
+    }
+);
+
+/// `serve` on an empty database needs the sources and says so in one sentence;
+/// a database that holds a catalogue starts without them.
+#[tokio::test]
+async fn serve_needs_the_sources_only_for_an_empty_database() {
+    let missing = std::env::temp_dir().join("bp-no-sources-here");
+    let empty = tempfile::tempdir().unwrap();
+    let mut config = common::config(format!(
+        "sqlite://{}?mode=rwc",
+        empty.path().join("empty.db").display()
+    ));
+    config.sources_dir = missing.clone();
+    let err = buergerportal::http::app(&config)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(
+        err.contains(&missing.display().to_string()) && err.contains("SOURCES_DIR"),
+        "{err}"
+    );
+    assert!(!err.contains('\n'), "one sentence: {err}");
+
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| c.sources_dir = missing).await;
+    assert_eq!(app.page("kiel.localhost", "/").await.0, 200);
+}
+
 #[tokio::test]
 async fn a_changed_source_is_imported_in_one_step() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let version = app.state.catalogue().version;
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&app.config.catalogue_dir, dir.path());
-    let toml = dir.path().join(catalogue::import::DEMO);
+    let (_dir, paths) = common::import_copy();
+    let toml = paths.catalogue_dir.join(catalogue::import::DEMO);
     let text = std::fs::read_to_string(&toml).unwrap();
     let name = text
         .split("\nname = \"")
@@ -148,9 +184,7 @@ async fn a_changed_source_is_imported_in_one_step() {
         ),
     )
     .unwrap();
-    let outcome = catalogue::import(app.state.store(), dir.path())
-        .await
-        .unwrap();
+    let outcome = catalogue::import(app.state.store(), &paths).await.unwrap();
     assert!(matches!(outcome, ImportOutcome::Imported { version: v, .. } if v > version));
     app.state.refresh().await.unwrap();
     let (_, body) = app.page("kiel.localhost", "/suche?q=Geänderter").await;

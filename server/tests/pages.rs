@@ -181,3 +181,24 @@ backend_test!(
         assert_eq!(a, b);
     }
 );
+
+backend_test!(
+    about_the_data_credits_every_source_with_its_licence,
+    |app: TestApp| async move {
+        let (status, body) = app.page("kiel.localhost", "/ueber-diese-daten").await;
+        assert_eq!(status, 200);
+        let body = body.replace("&amp;", "&");
+        for source in buergerportal::catalogue::sources::SOURCES {
+            assert!(
+                body.contains(source.attribution) && body.contains(source.licence),
+                "{} is credited",
+                source.folder
+            );
+            assert!(
+                common::sources_dir().join(source.folder).is_dir(),
+                "{} is a folder of SOURCES_DIR",
+                source.folder
+            );
+        }
+    }
+);

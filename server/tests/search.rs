@@ -195,9 +195,10 @@ backend_test!(
 backend_test!(
     an_import_is_searchable_within_a_second_without_restart,
     |app: TestApp| async move {
-        let dir = tempfile::tempdir().unwrap();
-        copy(&app.config.catalogue_dir, dir.path());
-        let toml = dir.path().join(buergerportal::catalogue::import::DEMO);
+        let (_dir, paths) = common::import_copy();
+        let toml = paths
+            .catalogue_dir
+            .join(buergerportal::catalogue::import::DEMO);
         let text = std::fs::read_to_string(&toml).unwrap();
         std::fs::write(
             &toml,
@@ -206,7 +207,7 @@ backend_test!(
         .unwrap();
         let (_, _, before) = api(&app, "kiel.localhost", "q=quokkaformular").await;
         assert_eq!(before["total"], 0);
-        buergerportal::catalogue::import(app.state.store(), dir.path())
+        buergerportal::catalogue::import(app.state.store(), &paths)
             .await
             .unwrap();
         tokio::spawn(buergerportal::http::refresh_loop(app.state.clone()));
@@ -225,18 +226,6 @@ backend_test!(
         println!("searchable after {:?}", started.elapsed());
     }
 );
-
-fn copy(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 backend_test!(
     page_views_raise_popularity_without_personal_data,

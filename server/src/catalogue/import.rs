@@ -8,19 +8,42 @@ use super::sources::{parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, Sou
 use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Bump when the generation rules change, so that an unchanged source is re-imported.
 const GENERATOR_VERSION: &str = "generate-v2";
 
-pub const GV100AD: &str = "sources/destatis-gv100ad-2025/GV100AD_30112025.txt";
-pub const PLZ: &str = "sources/plz-ags-osm-2022/zuordnung_plz_ort.csv";
-pub const OZG: &str = "sources/ozg-katalog-nrw-2019/symfony.data.sql";
-pub const GVISYS_DIR: &str = "sources/gvisys-anschriften-2011/data";
+/// Files in `SOURCES_DIR`.
+pub const GV100AD: &str = "destatis-gv100ad-2025/GV100AD_30112025.txt";
+pub const PLZ: &str = "plz-ags-osm-2022/zuordnung_plz_ort.csv";
+pub const OZG: &str = "ozg-katalog-nrw-2019/symfony.data.sql";
+pub const GVISYS_DIR: &str = "gvisys-anschriften-2011/data";
+/// The project's own demo texts, in `CATALOGUE_DIR`.
 pub const DEMO: &str = "demo/leistungen.toml";
+
+/// Where an import reads from: the public sources (outside the repository) and
+/// the project's own catalogue files.
+#[derive(Debug, Clone)]
+pub struct ImportPaths {
+    pub sources_dir: PathBuf,
+    pub catalogue_dir: PathBuf,
+}
+
+impl ImportPaths {
+    pub fn from_config(config: &crate::config::Config) -> ImportPaths {
+        ImportPaths {
+            sources_dir: config.sources_dir.clone(),
+            catalogue_dir: config.catalogue_dir.clone(),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
+    #[error("Der Ordner der Quelldaten „{dir}“ fehlt: legen Sie die Quelldaten dorthin oder nennen Sie ihren Ort mit SOURCES_DIR.")]
+    SourcesDirMissing { dir: String },
+    #[error("Die Quelle „{file}“ fehlt im Ordner der Quelldaten „{dir}“ (SOURCES_DIR).")]
+    SourceMissing { dir: String, file: String },
     #[error("{file}: kann nicht gelesen werden: {reason}")]
     Unreadable { file: String, reason: String },
     #[error("Quelle abgelehnt: {0}")]
@@ -43,17 +66,17 @@ pub enum ImportOutcome {
 
 /// Reads, checks and writes the catalogue, with responsibilities generated for
 /// Schleswig-Holstein. Anything wrong leaves the store as it was.
-pub async fn import(store: &Store, dir: &Path) -> Result<ImportOutcome, ImportError> {
-    import_for(store, dir, &[super::generate::LAND.to_string()]).await
+pub async fn import(store: &Store, paths: &ImportPaths) -> Result<ImportOutcome, ImportError> {
+    import_for(store, paths, &[super::generate::LAND.to_string()]).await
 }
 
 /// The same, generating responsibilities for the given Länder (the Germany-scale benchmark uses all).
 pub async fn import_for(
     store: &Store,
-    dir: &Path,
+    paths: &ImportPaths,
     lands: &[String],
 ) -> Result<ImportOutcome, ImportError> {
-    let files = SourceFiles::read(dir)?;
+    let files = SourceFiles::read(paths)?;
     let hash = files.hash(lands);
     if let Some((version, last)) = persist::latest_import(store).await? {
         if last == hash {
@@ -72,26 +95,45 @@ struct SourceFiles {
 }
 
 impl SourceFiles {
-    fn read(dir: &Path) -> Result<Self, ImportError> {
-        let mut names: Vec<String> = [GV100AD, PLZ, OZG, DEMO]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let gvisys = dir.join(GVISYS_DIR);
+    fn read(paths: &ImportPaths) -> Result<Self, ImportError> {
+        let sources = &paths.sources_dir;
+        if !sources.is_dir() {
+            return Err(ImportError::SourcesDirMissing {
+                dir: sources.display().to_string(),
+            });
+        }
+        let missing = |file: &str| ImportError::SourceMissing {
+            dir: sources.display().to_string(),
+            file: file.to_string(),
+        };
+        let gvisys = sources.join(GVISYS_DIR);
         let mut yaml: Vec<String> = std::fs::read_dir(&gvisys)
-            .map_err(|e| unreadable(GVISYS_DIR, e))?
+            .map_err(|_| missing(GVISYS_DIR))?
             .filter_map(|e| e.ok())
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".yaml"))
             .map(|n| format!("{GVISYS_DIR}/{n}"))
             .collect();
+        if yaml.is_empty() {
+            return Err(missing(GVISYS_DIR));
+        }
         yaml.sort();
-        names.extend(yaml);
-        let files = names
+        let mut wanted: Vec<(String, PathBuf)> = [GV100AD, PLZ, OZG]
+            .iter()
+            .map(|n| (n.to_string(), sources.join(n)))
+            .collect();
+        wanted.extend(yaml.into_iter().map(|n| {
+            let path = sources.join(&n);
+            (n, path)
+        }));
+        wanted.push((DEMO.to_string(), paths.catalogue_dir.join(DEMO)));
+        let files = wanted
             .into_iter()
-            .map(|name| {
-                let path: PathBuf = dir.join(&name);
-                let bytes = std::fs::read(&path).map_err(|e| unreadable(&name, e))?;
+            .map(|(name, path)| {
+                let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound if name != DEMO => missing(&name),
+                    _ => unreadable(&name, e),
+                })?;
                 let text = String::from_utf8(bytes).map_err(|e| ImportError::Unreadable {
                     file: name.clone(),
                     reason: format!(

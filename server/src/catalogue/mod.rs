@@ -1,5 +1,5 @@
 //! The Zuständigkeitsfinder: services, offices, responsibilities and online
-//! services, imported from the bundled sources and read from memory.
+//! services, imported from the public sources (`SOURCES_DIR`) and read from memory.
 
 pub mod demo;
 pub mod generate;
@@ -9,5 +9,5 @@ mod persist;
 pub mod read;
 pub mod sources;
 
-pub use import::{import, import_for, ImportError, ImportOutcome};
+pub use import::{import, import_for, ImportError, ImportOutcome, ImportPaths};
 pub use read::Catalogue;

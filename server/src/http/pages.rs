@@ -534,25 +534,30 @@ pub async fn barrierefreiheit(State(state): State<AppState>, Extension(t): Tenan
     )
 }
 
-const ABOUT_DATA: &str = "Dieses Portal zeigt öffentliche Daten. Wir danken den Herausgebern.
-
-## Gemeindeverzeichnis
-Quelle: Statistisches Bundesamt (Destatis), Gemeindeverzeichnis GV100AD, Gebietsstand 30.11.2025. Datenlizenz Deutschland – Namensnennung – Version 2.0.
-
-## Postleitzahlen
-© OpenStreetMap-Mitwirkende, Open Database License (ODbL 1.0), bereitgestellt über suche-postleitzahl.org.
-
-## Leistungen und Lebenslagen
-OZG-Umsetzungskatalog und Leistungskatalog (LeiKa), aus der OZG-Datenbank NRW des KDN (MIT-Lizenz), Stand 2019.
-
-## Anschriften der Verwaltungen
-Statistisches Bundesamt (Destatis), Gemeindeverzeichnis-Informationssystem GV-ISys, Stand 31.12.2011.
-
-## Ergänzte Angaben
+const ABOUT_GENERATED: &str = "## Ergänzte Angaben
 Zuständigkeiten, Öffnungszeiten und Online-Dienste liegen in keiner dieser Quellen vor. Sie sind nach festen Regeln ergänzt und im Datenbestand als ergänzt gekennzeichnet. Einige ausführliche Leistungsbeschreibungen sind Beispieltexte dieser Demo-Installation.";
 
+/// "Über diese Daten": every source with the attribution and licence it asks for.
+fn about_data_text() -> String {
+    let mut text =
+        String::from("Dieses Portal zeigt öffentliche Daten. Wir danken den Herausgebern.\n\n");
+    for s in crate::catalogue::sources::SOURCES {
+        text.push_str(&format!(
+            "## {}\n{}. Lizenz: {}.\n\n",
+            s.topic, s.attribution, s.licence
+        ));
+    }
+    text.push_str(ABOUT_GENERATED);
+    text
+}
+
 pub async fn about_data(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
-    text_page(&state, &t, "Über diese Daten", app::blocks(ABOUT_DATA))
+    text_page(
+        &state,
+        &t,
+        "Über diese Daten",
+        app::blocks(&about_data_text()),
+    )
 }
 
 pub async fn theme(Extension(t): TenantExt) -> Response {

@@ -24,12 +24,48 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
+/// The public source data: `SOURCES_DIR`, or the shared folder beside the checkout.
+pub fn sources_dir() -> PathBuf {
+    buergerportal::catalogue::sources::sources_dir_for_tests()
+}
+
+/// A writable copy of everything an import reads, for tests that break a file.
+pub fn import_copy() -> (tempfile::TempDir, buergerportal::catalogue::ImportPaths) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = buergerportal::catalogue::ImportPaths {
+        sources_dir: dir.path().join("sources"),
+        catalogue_dir: dir.path().join("catalogue"),
+    };
+    copy_dir(&sources_dir(), &paths.sources_dir);
+    copy_dir(&repo("catalogue"), &paths.catalogue_dir);
+    (dir, paths)
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+            // The shared folder is read-only; the copy is for breaking.
+            let mut perms = std::fs::metadata(&target).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            std::fs::set_permissions(&target, perms).unwrap();
+        }
+    }
+}
+
 pub fn config(database_url: String) -> Config {
     Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         database_url: Some(database_url),
         data_dir: std::env::temp_dir(),
         tenants_dir: repo("tenants"),
+        sources_dir: sources_dir(),
         catalogue_dir: repo("catalogue"),
         assets_dir: repo("assets"),
         trust_forwarded_host: false,

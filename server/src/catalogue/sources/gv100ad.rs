@@ -258,10 +258,12 @@ mod tests {
 
     #[test]
     fn bundled_2025_edition() {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../catalogue/sources/destatis-gv100ad-2025/GV100AD_30112025.txt"
-        ));
+        let text = std::fs::read_to_string(
+            super::super::sources_dir_for_tests()
+                .join("destatis-gv100ad-2025/GV100AD_30112025.txt"),
+        )
+        .expect("source in SOURCES_DIR");
+        let text = text.as_str();
         let all = parse_gv100ad("GV100AD_30112025.txt", text).expect("bundled file parses");
         let count = |level, land: &str| {
             all.iter()

@@ -204,10 +204,7 @@ Fläche km2: 118.65
 
     #[test]
     fn bundled_files() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../catalogue/sources/gvisys-anschriften-2011/data"
-        );
+        let dir = super::super::sources_dir_for_tests().join("gvisys-anschriften-2011/data");
         let mut records = Vec::new();
         for entry in std::fs::read_dir(dir).expect("data folder") {
             let path = entry.expect("entry").path();

@@ -1,4 +1,9 @@
-//! Parsers for the public data sources kept byte for byte in `catalogue/sources/`.
+//! The public data sources and their parsers.
+//!
+//! The sources are not part of the repository: they live, byte for byte as
+//! published, in the folder `SOURCES_DIR` (default `../shared/data/raw`), one
+//! folder per source with its `SOURCE.md`. [`SOURCES`] names each folder with
+//! the attribution its licence asks for ("Über diese Daten" shows them).
 //!
 //! Each parser takes the file name (only for error messages) and the file's text,
 //! and either returns every record or the first [`SourceError`]. Nothing here reads
@@ -15,6 +20,58 @@ pub use ozg::{
     parse_ozg_dump, OzgCatalogue, OzgLebenslage, OzgLeistung, OzgService, OzgThemenfeld,
 };
 pub use plz::{parse_plz, PostcodeRecord};
+
+/// One public source: its folder under `SOURCES_DIR` and what must be shown with it.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub folder: &'static str,
+    /// What the data is, as a heading for citizens.
+    pub topic: &'static str,
+    /// The attribution, word for word as the source's `SOURCE.md` asks.
+    pub attribution: &'static str,
+    pub licence: &'static str,
+}
+
+pub const GV100AD_SOURCE: Source = Source {
+    folder: "destatis-gv100ad-2025",
+    topic: "Gemeindeverzeichnis",
+    attribution: "Quelle: Statistisches Bundesamt (Destatis), Gemeindeverzeichnis GV100AD, Gebietsstand 30.11.2025",
+    licence: "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+};
+
+pub const PLZ_SOURCE: Source = Source {
+    folder: "plz-ags-osm-2022",
+    topic: "Postleitzahlen",
+    attribution: "© OpenStreetMap-Mitwirkende, bereitgestellt über suche-postleitzahl.org",
+    licence: "Open Database License (ODbL 1.0)",
+};
+
+pub const OZG_SOURCE: Source = Source {
+    folder: "ozg-katalog-nrw-2019",
+    topic: "Leistungen und Lebenslagen",
+    attribution: "OZG-Katalog: KDN – Dachverband kommunaler IT-Dienstleister, „OZG-Datenbank NRW“ (MIT-Lizenz, © 2020 Gert Hammes); Inhalte aus dem OZG-Umsetzungskatalog (BMI/FITKO) und dem Leistungskatalog LeiKa (FIM), Stand 2019",
+    licence: "MIT-Lizenz",
+};
+
+pub const GVISYS_SOURCE: Source = Source {
+    folder: "gvisys-anschriften-2011",
+    topic: "Anschriften der Verwaltungen",
+    attribution: "Quelle: Statistisches Bundesamt (Destatis), Gemeindeverzeichnis-Informationssystem GV-ISys, Stand 31.12.2011",
+    licence: "Weitergabe mit Quellenangabe",
+};
+
+/// Every source the portal shows data from, in the order "Über diese Daten" lists them.
+pub const SOURCES: [Source; 4] = [GV100AD_SOURCE, PLZ_SOURCE, OZG_SOURCE, GVISYS_SOURCE];
+
+/// The source folder of the tests and benchmarks: `SOURCES_DIR`, or the shared
+/// folder beside the checkout.
+pub fn sources_dir_for_tests() -> std::path::PathBuf {
+    std::env::var_os("SOURCES_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/raw")
+        })
+}
 
 /// A source file that cannot be read: names the file, the record and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]

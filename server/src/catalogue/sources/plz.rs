@@ -189,10 +189,11 @@ mod tests {
 
     #[test]
     fn bundled_file() {
-        let text = include_str!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../catalogue/sources/plz-ags-osm-2022/zuordnung_plz_ort.csv"
-        ));
+        let text = std::fs::read_to_string(
+            super::super::sources_dir_for_tests().join("plz-ags-osm-2022/zuordnung_plz_ort.csv"),
+        )
+        .expect("source in SOURCES_DIR");
+        let text = text.as_str();
         let rows = parse_plz("zuordnung_plz_ort.csv", text).expect("bundled file parses");
         assert_eq!(rows.len(), 12_871);
         let distinct = |key: fn(&PostcodeRecord) -> &str, land: &str| {
