@@ -10,6 +10,7 @@ pub mod handoff;
 pub mod http;
 pub mod keys;
 pub mod postfach;
+pub mod richtext;
 pub mod search;
 pub mod store;
 pub mod tenancy;

@@ -9,17 +9,37 @@
 //! and either returns every record or the first [`SourceError`]. Nothing here reads
 //! files: the caller decides where the text comes from.
 
+mod dldb;
 mod gv100ad;
 mod gvisys;
 mod ozg;
 mod plz;
+mod pvog;
 
+pub use dldb::{
+    check_dldb_consistency, parse_dldb_locations, parse_dldb_services, DldbLink, DldbLocation,
+    DldbService,
+};
 pub use gv100ad::{parse_gv100ad, GebietLevel, GebietRecord};
 pub use gvisys::{parse_gvisys, AnschriftRecord};
 pub use ozg::{
     parse_ozg_dump, OzgCatalogue, OzgLebenslage, OzgLeistung, OzgService, OzgThemenfeld,
 };
 pub use plz::{parse_plz, PostcodeRecord};
+pub use pvog::{
+    parse_pvog_bund, parse_pvog_detail, PvogBund, PvogDetail, PvogLink, PvogOnline, PvogPart,
+    PvogService, PvogTextModule,
+};
+
+use crate::richtext::{plain_text, sanitize_pvog};
+
+/// Far above any real source (the largest, Munich's services, has 1.7 MB); a larger
+/// file is refused before it is parsed.
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+/// Per HTML field, checked before sanitising (the longest real text has 3.7 KB).
+pub const MAX_HTML_BYTES: usize = 200 * 1024;
+/// Per other text field: names, URLs, keywords (the longest real one has 418 bytes).
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 
 /// One public source: its folder under `SOURCES_DIR` and what must be shown with it.
 #[derive(Debug, Clone, Copy)]
@@ -108,10 +128,84 @@ fn is_digits(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Refuses a file larger than `max` bytes before it is parsed.
+fn check_size(file: &str, text: &str, max: usize) -> Result<(), SourceError> {
+    if text.len() > max {
+        return Err(SourceError::new(
+            file,
+            "Datei",
+            format!(
+                "größer als {} MiB ({} Bytes)",
+                max / (1024 * 1024),
+                text.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The trimmed URL if it is absolute http or https with a host; links to other
+/// schemes, relative links and URLs with blanks are not shown to citizens.
+fn http_url(raw: &str) -> Option<String> {
+    let url = raw.trim();
+    let scheme = ["https://", "http://"].into_iter().find(|prefix| {
+        url.get(..prefix.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(prefix))
+    })?;
+    let host = &url[scheme.len()..];
+    let valid = !host.is_empty()
+        && !host.starts_with('/')
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    valid.then(|| url.to_string())
+}
+
+fn bounded(field: &str, text: &str, max: usize) -> Result<(), String> {
+    if text.len() > max {
+        return Err(format!(
+            "'{field}' ist länger als {max} Bytes ({} Bytes)",
+            text.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Sanitised HTML of an optional field; empty if it has no visible text.
+fn rich_text(field: &str, html: Option<&str>) -> Result<String, String> {
+    let html = html.unwrap_or("");
+    bounded(field, html, MAX_HTML_BYTES)?;
+    let clean = sanitize_pvog(html);
+    Ok(if plain_text(&clean).is_empty() {
+        String::new()
+    } else {
+        clean
+    })
+}
+
+/// Trimmed, non-empty terms in their first spelling, without case-insensitive repeats.
+fn distinct_terms<'a>(terms: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    terms
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && seen.insert(t.to_lowercase()))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Lines with their 1-based numbers, without a leading byte order mark.
 fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     text.lines().enumerate().map(|(i, line)| (i + 1, line))
+}
+
+/// A raw source file from the shared data folder (`SOURCES_DIR`, else `shared/data/raw`
+/// beside the checkout); the files are read at run time, never copied into the repository.
+#[cfg(test)]
+fn shared_source(path: &str) -> String {
+    let dir = std::env::var("SOURCES_DIR").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/raw").to_string()
+    });
+    let path = format!("{dir}/{path}");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 #[cfg(test)]
@@ -125,6 +219,28 @@ mod tests {
             e.to_string(),
             "x.csv, Zeile 17: AGS '0100200' hat nicht 8 Ziffern"
         );
+    }
+
+    #[test]
+    fn http_urls_only() {
+        assert_eq!(
+            http_url(" https://stadt.muenchen.de/a "),
+            Some("https://stadt.muenchen.de/a".into())
+        );
+        assert_eq!(http_url("HTTP://x.de"), Some("HTTP://x.de".into()));
+        for bad in [
+            "",
+            "https://",
+            "http:///x",
+            "ftp://x.de",
+            "javascript:alert(1)",
+            "mailto:a@b.de",
+            "/pfad",
+            "www.x.de",
+            "https://x.de/a b",
+        ] {
+            assert_eq!(http_url(bad), None, "{bad}");
+        }
     }
 
     #[test]
