@@ -201,11 +201,8 @@ fn numbered_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 /// beside the checkout); the files are read at run time, never copied into the repository.
 #[cfg(test)]
 fn shared_source(path: &str) -> String {
-    let dir = std::env::var("SOURCES_DIR").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/raw").to_string()
-    });
-    let path = format!("{dir}/{path}");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = sources_dir_for_tests().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
