@@ -27,14 +27,24 @@ pub enum Command {
     Migrate,
     /// Create a new key for hand-off tokens; the old one stays published for a week.
     KeysRotate,
-    /// Issue a credential for a Postfach sender (an authority or form provider).
+    /// Issue a credential for a Postfach sender (an authority) that delivers into its areas.
     SenderAdd {
         /// The sender's name as citizens see it, e.g. "Stadt Kiel, Bürgeramt".
         #[arg(long)]
         name: String,
+        /// An area the sender may deliver into: an ARS prefix (2, 3, 5, 9 or 12
+        /// digits) or `bund`; repeat for several. Citizens are reached by where
+        /// their Servicekonto address was at their last login.
+        #[arg(long = "area", required = true)]
+        areas: Vec<String>,
         /// Use this credential instead of a random one (for demos and tests only).
-        #[arg(long, env = "SENDER_CREDENTIAL")]
+        #[arg(long, env = "SENDER_CREDENTIAL", hide_env_values = true)]
         credential: Option<String>,
+    },
+    /// Disable a Postfach sender (by id or name): its credential stops working at once.
+    SenderRevoke {
+        /// The sender's id or name.
+        sender: String,
     },
 }
 
@@ -65,21 +75,28 @@ pub struct Config {
     /// Trust X-Forwarded-Host (only behind a proxy that sets it).
     #[arg(long, env = "TRUST_FORWARDED_HOST", default_value_t = false)]
     pub trust_forwarded_host: bool,
-    /// How many rendered pages to keep in memory.
-    #[arg(long, env = "PAGE_CACHE_ENTRIES", default_value_t = 20_000)]
-    pub page_cache_entries: usize,
+    /// Demo mode: the demo form provider and its published credential are live.
+    /// Never in production; `scripts/demo.sh` sets it.
+    #[arg(long, env = "DEMO", default_value_t = false)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub limits: Limits,
     /// The portal is reached over HTTPS (behind a TLS proxy): Secure cookies, https redirect URIs.
     #[arg(long, env = "PUBLIC_HTTPS", default_value_t = false)]
     pub public_https: bool,
     #[command(flatten)]
     pub oidc: OidcSettings,
-    /// The operator's form providers (TOML); a missing file means none.
-    #[arg(
-        long,
-        env = "FORM_PROVIDERS_FILE",
-        default_value = "catalogue/formularanbieter.toml"
-    )]
-    pub form_providers_file: PathBuf,
+    /// The operator's form providers (TOML). Unset: none, except in demo mode,
+    /// which uses the demo provider in `catalogue/formularanbieter.toml`.
+    #[arg(long, env = "FORM_PROVIDERS_FILE")]
+    pub form_providers_file: Option<PathBuf>,
+    /// 32 random bytes in base64: encrypts the hand-off signing keys at rest.
+    /// Without it (or the file) and outside demo mode, hand-offs are off.
+    #[arg(long, env = "SIGNING_KEY_ENCRYPTION_KEY", hide_env_values = true)]
+    pub signing_key_encryption_key: Option<String>,
+    /// A file holding `SIGNING_KEY_ENCRYPTION_KEY` (for secrets mounted as files).
+    #[arg(long, env = "SIGNING_KEY_ENCRYPTION_KEY_FILE")]
+    pub signing_key_encryption_key_file: Option<PathBuf>,
     /// `iss` of hand-off tokens: how form providers know the tokens come from this platform.
     #[arg(
         long,
@@ -93,6 +110,56 @@ pub struct Config {
     /// A session ends this many minutes after login, active or not.
     #[arg(long, env = "SESSION_MAX_MINUTES", default_value_t = 720)]
     pub session_max_minutes: i64,
+}
+
+/// Bounds on what one client or one request may cost.
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// Memory for rendered pages, in MiB, over all tenants.
+    #[arg(long, env = "PAGE_CACHE_MB", default_value_t = 256)]
+    pub page_cache_mb: u64,
+    /// Memory for one tenant's rendered pages, in MiB: one tenant's traffic
+    /// never evicts another tenant's pages.
+    #[arg(long, env = "PAGE_CACHE_TENANT_MB", default_value_t = 4)]
+    pub page_cache_tenant_mb: u64,
+    /// Seconds a client may take to send a request's headers; also how long an
+    /// idle keep-alive connection stays open.
+    #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request body.
+    #[arg(long, env = "BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+    /// Seconds a request may take in all before it is answered with 503.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Requests served at the same time; more are refused with 503 at once.
+    #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    pub max_concurrent_requests: usize,
+    /// Logins started per client and minute.
+    #[arg(long, env = "RATE_LOGIN_PER_MINUTE", default_value_t = 30)]
+    pub rate_login_per_minute: u32,
+    /// Search and suggestion API requests per client and second (burst: twice as many).
+    #[arg(long, env = "RATE_SEARCH_PER_SECOND", default_value_t = 20)]
+    pub rate_search_per_second: u32,
+    /// Delivery API requests (Postfach, return channel) per client and second.
+    #[arg(long, env = "RATE_API_PER_SECOND", default_value_t = 20)]
+    pub rate_api_per_second: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            page_cache_mb: 256,
+            page_cache_tenant_mb: 4,
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            request_timeout_secs: 30,
+            max_concurrent_requests: 1024,
+            rate_login_per_minute: 30,
+            rate_search_per_second: 20,
+            rate_api_per_second: 20,
+        }
+    }
 }
 
 /// The eIDAS levels of assurance, as the test Servicekonto and many providers use them.
@@ -128,7 +195,18 @@ pub struct OidcSettings {
     pub account_url: Option<String>,
 }
 
+/// The demo form provider's file in `CATALOGUE_DIR`; its credential is published in the repository.
+pub const DEMO_PROVIDERS_FILE: &str = "formularanbieter.toml";
+
 impl Config {
+    /// The form providers' file: the configured one, or in demo mode the demo file.
+    pub fn providers_file(&self) -> Option<PathBuf> {
+        self.form_providers_file.clone().or_else(|| {
+            self.demo
+                .then(|| self.catalogue_dir.join(DEMO_PROVIDERS_FILE))
+        })
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(url) if !url.is_empty() => url.clone(),

@@ -43,23 +43,68 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::KeysRotate => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;
-            let kid =
-                buergerportal::handoff::keys::rotate(&store, buergerportal::clock::now_unix())
-                    .await?;
+            let sealer = buergerportal::handoff::keys::Sealer::from_config(&config)?
+                .ok_or("SIGNING_KEY_ENCRYPTION_KEY (oder _FILE) ist nicht gesetzt: ohne ihn gibt es keine Signaturschlüssel.")?;
+            let kid = buergerportal::handoff::keys::rotate(
+                &store,
+                &sealer,
+                buergerportal::clock::now_unix(),
+            )
+            .await?;
             println!("Neuer Signaturschlüssel {kid}; laufende Server übernehmen ihn binnen einer Minute.");
         }
-        Command::SenderAdd { name, credential } => {
+        Command::SenderAdd {
+            name,
+            areas,
+            credential,
+        } => {
+            let areas = areas
+                .iter()
+                .map(|a| buergerportal::postfach::parse_area(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            if !config.demo
+                && credential
+                    .as_deref()
+                    .map(buergerportal::postfach::credential_sha256)
+                    .as_deref()
+                    == Some(buergerportal::handoff::providers::DEMO_CREDENTIAL_SHA256)
+            {
+                return Err(
+                    "Die veröffentlichte Demo-Zugangskennung gilt nur im Demo-Modus (DEMO=true)."
+                        .into(),
+                );
+            }
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;
             let (id, credential) = buergerportal::postfach::add_sender(
                 &store,
                 &name,
+                &areas,
                 credential,
                 buergerportal::clock::now_unix(),
             )
             .await?;
-            println!("Absender {name} angelegt (id {id}).");
+            println!(
+                "Absender {name} angelegt (id {id}), Gebiete: {}.",
+                areas.join(", ")
+            );
             println!("Zugangsdaten (nur jetzt sichtbar): {credential}");
+        }
+        Command::SenderRevoke { sender } => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+            match buergerportal::postfach::revoke_sender(
+                &store,
+                &sender,
+                buergerportal::clock::now_unix(),
+            )
+            .await?
+            {
+                0 => return Err(format!("Kein aktiver Absender „{sender}“.").into()),
+                n => {
+                    println!("{n} Absender gesperrt; die Zugangsdaten gelten ab sofort nicht mehr.")
+                }
+            }
         }
     }
     Ok(())

@@ -31,7 +31,7 @@ async fn app_with_providers(backend: common::Backend) -> TestApp {
         );
     }
     std::fs::write(&file, text).unwrap();
-    TestApp::spawn_with(backend, |c| c.form_providers_file = file).await
+    TestApp::spawn_with(backend, |c| c.form_providers_file = Some(file)).await
 }
 
 async fn application_of_a(app: &TestApp) -> String {
@@ -78,7 +78,7 @@ async fn history(app: &TestApp) -> Vec<(String, i64)> {
         .await
         .unwrap()
         .unwrap();
-    applications::list(app.state.store(), &citizen)
+    applications::list(app.state.store(), &citizen.id)
         .await
         .unwrap()[0]
         .events
@@ -169,7 +169,7 @@ mod return_channel {
                 .await
                 .unwrap()
                 .unwrap();
-        let list = applications::list(app.state.store(), &citizen)
+        let list = applications::list(app.state.store(), &citizen.id)
             .await
             .unwrap();
         assert_eq!(
@@ -215,8 +215,12 @@ backend_test!(
         assert_eq!(keys[0]["kty"], "OKP");
         assert_eq!(keys[0]["crv"], "Ed25519");
         let old = keys[0]["kid"].as_str().unwrap().to_string();
+        let sealer = buergerportal::handoff::keys::Sealer::from_config(&app.config)
+            .unwrap()
+            .expect("tests configure a sealing key");
         let new = buergerportal::handoff::keys::rotate(
             app.state.store(),
+            &sealer,
             buergerportal::clock::now_unix(),
         )
         .await
@@ -233,6 +237,10 @@ backend_test!(
             kids.contains(&old.as_str()) && kids.contains(&new.as_str()),
             "{kids:?}"
         );
-        assert_eq!(app.state.keys().active_kid(), new, "the new key signs");
+        assert_eq!(
+            app.state.keys().unwrap().active_kid(),
+            new,
+            "the new key signs"
+        );
     }
 );

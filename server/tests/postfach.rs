@@ -20,13 +20,21 @@ struct Fixture {
 
 async fn fixture(app: &TestApp) -> Fixture {
     let store = app.state.store();
-    let (_, credential) = postfach::add_sender(store, "Stadt Kiel, Bürgeramt", None, 1)
-        .await
-        .unwrap();
+    let (_, credential) =
+        postfach::add_sender(store, "Stadt Kiel, Bürgeramt", &["01002".into()], None, 1)
+            .await
+            .unwrap();
     let erika = buergerportal::auth::account::upsert_citizen(store, ISSUER, "sub-erika", 1)
         .await
         .unwrap();
     let max = buergerportal::auth::account::upsert_citizen(store, ISSUER, "sub-max", 1)
+        .await
+        .unwrap();
+    // Erika lives in Kiel, Max in Hütten (Amt Hüttener Berge).
+    buergerportal::auth::account::set_home(store, &erika, Some("010020000000"))
+        .await
+        .unwrap();
+    buergerportal::auth::account::set_home(store, &max, Some("010585890054"))
         .await
         .unwrap();
     Fixture {

@@ -29,18 +29,46 @@ pub async fn upsert_citizen(
     Ok(text(&row, "id")?)
 }
 
-/// The citizen's id, if they have ever logged in.
+/// A citizen as senders address them.
+pub struct Recipient {
+    pub id: String,
+    /// Where the citizen lived at the last login, as far as the address tells.
+    pub home_ars: Option<String>,
+}
+
+/// The citizen, if they have ever logged in.
 pub async fn find_citizen(
     store: &Store,
     issuer: &str,
     subject: &str,
-) -> Result<Option<String>, StoreError> {
-    let row = sqlx::query("SELECT id FROM citizens WHERE issuer = $1 AND subject = $2")
+) -> Result<Option<Recipient>, StoreError> {
+    let row = sqlx::query("SELECT id, home_ars FROM citizens WHERE issuer = $1 AND subject = $2")
         .bind(issuer)
         .bind(subject)
         .fetch_optional(store.pool())
         .await?;
-    Ok(row.map(|r| text(&r, "id")).transpose()?)
+    Ok(row
+        .map(|r| -> Result<Recipient, sqlx::Error> {
+            Ok(Recipient {
+                id: text(&r, "id")?,
+                home_ars: Some(text(&r, "home_ars")?).filter(|a| !a.is_empty()),
+            })
+        })
+        .transpose()?)
+}
+
+/// Records the area of the citizen's address (not the address) at login.
+pub async fn set_home(
+    store: &Store,
+    citizen: &str,
+    home_ars: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE citizens SET home_ars = $1 WHERE id = $2")
+        .bind(home_ars)
+        .bind(citizen)
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }
 
 /// (LeiKa key, tenant slug it was saved on), newest first.

@@ -26,6 +26,29 @@ pub struct IssParameter {
 }
 impl openidconnect::AdditionalProviderMetadata for IssParameter {}
 
+/// The ID token algorithms we accept, whatever the provider announces.
+const ALLOWED_ALGS: [openidconnect::core::CoreJwsSigningAlgorithm; 3] = [
+    openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    openidconnect::core::CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    openidconnect::core::CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+];
+
+/// Tolerated clock difference to the provider.
+const CLOCK_SKEW_SECS: i64 = 60;
+/// An ID token is used at once; older ones are replays or clock trouble.
+const MAX_TOKEN_AGE_SECS: i64 = 600;
+
+fn issued_recently(iat: chrono::DateTime<chrono::Utc>) -> Result<(), String> {
+    let age = chrono::Utc::now().signed_duration_since(iat).num_seconds();
+    if age < -CLOCK_SKEW_SECS {
+        Err("Das Token ist in der Zukunft ausgestellt (iat).".into())
+    } else if age > MAX_TOKEN_AGE_SECS {
+        Err("Das Token ist zu alt (iat).".into())
+    } else {
+        Ok(())
+    }
+}
+
 /// Discovery with the end-session endpoint (RP-initiated logout) and RFC 9207.
 type Metadata = ProviderMetadata<
     LogoutProviderMetadata<IssParameter>,
@@ -237,17 +260,20 @@ impl Oidc {
     ) -> Result<VerifiedLogin, OidcError> {
         let acr_map = self.acr.clone();
         // The crate's default accepts any acr; only configured values grant a level.
-        let verifier =
-            client
-                .id_token_verifier()
-                .set_auth_context_verifier_fn(move |acr| match acr {
-                    Some(a) if acr_map.level_of(a).is_some() => Ok(()),
-                    Some(a) => Err(format!(
-                        "unbekanntes Vertrauensniveau (acr) „{}“",
-                        a.as_str()
-                    )),
-                    None => Err("kein Vertrauensniveau (acr) im Token".into()),
-                });
+        // The algorithms come from our allow-list, never from the provider's
+        // metadata; and a token must have been issued just now.
+        let verifier = client
+            .id_token_verifier()
+            .set_allowed_algs(ALLOWED_ALGS)
+            .set_issue_time_verifier_fn(issued_recently)
+            .set_auth_context_verifier_fn(move |acr| match acr {
+                Some(a) if acr_map.level_of(a).is_some() => Ok(()),
+                Some(a) => Err(format!(
+                    "unbekanntes Vertrauensniveau (acr) „{}“",
+                    a.as_str()
+                )),
+                None => Err("kein Vertrauensniveau (acr) im Token".into()),
+            });
         let claims = id_token
             .claims(&verifier, &Nonce::new(pending.nonce.clone()))
             .map_err(|e| match e {
@@ -267,7 +293,7 @@ impl Oidc {
         };
         let address = claims.address();
         let field = |f: Option<&String>| f.cloned().unwrap_or_default();
-        let person = super::Person {
+        let mut person = super::Person {
             name: localized(claims.name()),
             given_name: claims
                 .given_name()
@@ -287,6 +313,12 @@ impl Oidc {
             postal_code: field(address.and_then(|a| a.postal_code.as_deref())),
             locality: field(address.and_then(|a| a.locality.as_deref())),
         };
+        // Servicekonten usually send no `name`, only its parts.
+        if person.name.trim().is_empty() {
+            person.name = format!("{} {}", person.given_name, person.family_name)
+                .trim()
+                .to_string();
+        }
         Ok(VerifiedLogin {
             issuer: claims.issuer().as_str().to_string(),
             subject: claims.subject().as_str().to_string(),

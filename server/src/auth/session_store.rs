@@ -37,12 +37,11 @@ impl DbSessionStore {
 }
 
 impl DbSessionStore {
-    /// Writes a record; `on_conflict` says what an existing id means. Returns the rows written.
-    async fn insert(&self, record: &Record, on_conflict: &str) -> Result<u64> {
-        let sql = format!(
-            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) {on_conflict}"
-        );
-        let done = sqlx::query(&sql)
+    /// Inserts a new record unless its id exists. Returns the rows written.
+    async fn insert(&self, record: &Record) -> Result<u64> {
+        let done = sqlx::query(
+            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
             .bind(record.id.to_string())
             .bind(encode(record)?)
             .bind(record.expiry_date.unix_timestamp())
@@ -57,18 +56,25 @@ impl DbSessionStore {
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> Result<()> {
         // A collision of 128 random bits is unlikely, but never overwrite another session.
-        while self.insert(record, "DO NOTHING").await? == 0 {
+        while self.insert(record).await? == 0 {
             record.id = Id::default();
         }
         Ok(())
     }
 
+    /// Updates only: a session that ended (logout, expiry) while a request of
+    /// it was in flight is never written back by that request.
     async fn save(&self, record: &Record) -> Result<()> {
-        self.insert(
-            record,
-            "DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+        sqlx::query(
+            "UPDATE sessions SET data = $2, expires_at = $3 WHERE id = $1 AND expires_at > $4",
         )
-        .await?;
+        .bind(record.id.to_string())
+        .bind(encode(record)?)
+        .bind(record.expiry_date.unix_timestamp())
+        .bind(OffsetDateTime::now_utc().unix_timestamp())
+        .execute(self.0.pool())
+        .await
+        .map_err(backend)?;
         Ok(())
     }
 

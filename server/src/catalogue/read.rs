@@ -272,6 +272,32 @@ impl Catalogue {
         out
     }
 
+    /// The smallest area that surely holds an address: the Gemeinde of its
+    /// postcode (chosen by the locality where a postcode spans several), else
+    /// the area all candidate Gemeinden share (Gemeindeverband, Kreis, Land).
+    pub fn home_area(&self, plz: &str, locality: &str) -> Option<String> {
+        let all = self.gemeinden_with_postcode(plz);
+        let wanted = fold(locality);
+        let named: Vec<&&Region> = all.iter().filter(|r| fold(&r.name) == wanted).collect();
+        let candidates: Vec<&str> = match named.as_slice() {
+            [one] => vec![one.ars.as_str()],
+            _ => all.iter().map(|r| r.ars.as_str()).collect(),
+        };
+        let first = candidates.first()?;
+        let common = candidates.iter().fold(first.len(), |n, c| {
+            first
+                .bytes()
+                .zip(c.bytes())
+                .take(n)
+                .take_while(|(a, b)| a == b)
+                .count()
+        });
+        [12, 9, 5, 3, 2]
+            .into_iter()
+            .find(|&len| len <= common)
+            .map(|len| first[..len].to_string())
+    }
+
     /// How a citizen reads an area: "Amt Hüttener Berge", "Kreis Nordfriesland", "Schleswig-Holstein".
     pub fn area_label(&self, area: &Area) -> String {
         let Area::Region(ars) = area else {

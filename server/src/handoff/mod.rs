@@ -81,25 +81,48 @@ impl Handoff<'_> {
     }
 }
 
-/// Each provider delivers messages and status reports as a Postfach sender
-/// with the credential the operator configured (only its hash is known here).
+/// Each provider delivers messages and status reports as a sender with the
+/// credential the operator configured (only its hash is known here); that
+/// credential serves only the return channel. Providers whose configuration
+/// is gone are disabled, and so is any sender with the published demo
+/// credential outside demo mode.
 pub async fn register_senders(
     store: &crate::store::Store,
     providers: &Providers,
+    demo: bool,
     now: i64,
 ) -> Result<(), crate::store::StoreError> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query(
+        "UPDATE postfach_senders SET disabled_at = $1 WHERE kind = 'anbieter' AND disabled_at IS NULL",
+    )
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     for p in providers.all() {
         sqlx::query(
-            "INSERT INTO postfach_senders (id, name, credential_sha256, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, credential_sha256 = excluded.credential_sha256",
+            "INSERT INTO postfach_senders (id, name, credential_sha256, created_at, kind, areas) \
+             VALUES ($1, $2, $3, $4, 'anbieter', '') \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, credential_sha256 = excluded.credential_sha256, \
+             kind = 'anbieter', areas = '', disabled_at = NULL",
         )
         .bind(p.sender_id())
         .bind(&p.name)
         .bind(p.zugang_sha256.to_ascii_lowercase())
         .bind(now)
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
     }
+    if !demo {
+        sqlx::query(
+            "UPDATE postfach_senders SET disabled_at = $1 WHERE credential_sha256 = $2 AND disabled_at IS NULL",
+        )
+        .bind(now)
+        .bind(providers::DEMO_CREDENTIAL_SHA256)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

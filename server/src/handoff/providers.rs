@@ -59,6 +59,11 @@ impl Provider {
     }
 }
 
+/// SHA-256 of the demo provider's credential, which is published in the
+/// repository (`catalogue/formularanbieter.toml`): live only in demo mode.
+pub const DEMO_CREDENTIAL_SHA256: &str =
+    "f13187bb530aee883947f1363ed3a1590fc694844542b0e5c6a26d1d9ef06d89";
+
 #[derive(Debug, Clone, Default)]
 pub struct Providers(Vec<Provider>);
 
@@ -97,13 +102,29 @@ impl Providers {
         Ok(Providers(file.anbieter))
     }
 
-    /// Reads the file; a missing file means no providers.
-    pub fn load(path: &Path) -> Result<Providers, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&path.display().to_string(), &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Providers::default()),
-            Err(e) => Err(format!("{}: {e}", path.display())),
+    /// Reads the configured file (none: no providers). The published demo
+    /// credential is refused unless the portal runs in demo mode.
+    pub fn load(path: Option<&Path>, demo: bool) -> Result<Providers, String> {
+        let Some(path) = path else {
+            return Ok(Providers::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("FORM_PROVIDERS_FILE {}: {e}", path.display()))?;
+        let providers = Self::parse(&path.display().to_string(), &text)?;
+        if !demo {
+            if let Some(p) = providers
+                .all()
+                .iter()
+                .find(|p| p.zugang_sha256.eq_ignore_ascii_case(DEMO_CREDENTIAL_SHA256))
+            {
+                return Err(format!(
+                    "{}: Der Formularanbieter „{}“ nutzt die veröffentlichte Demo-Zugangskennung; sie gilt nur im Demo-Modus (DEMO=true).",
+                    path.display(),
+                    p.id
+                ));
+            }
         }
+        Ok(providers)
     }
 
     pub fn all(&self) -> &[Provider] {
@@ -155,6 +176,23 @@ mod tests {
             Some("http://formulare.localhost:4000")
         );
         assert!(p.for_url("http://anderswo.example/antrag").is_none());
+    }
+
+    #[test]
+    fn the_published_demo_credential_works_only_in_demo_mode() {
+        let dir = std::env::temp_dir().join(format!("bp-providers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("anbieter.toml");
+        std::fs::write(
+            &path,
+            file("uebergabe = \"url\"").replace(HASH, DEMO_CREDENTIAL_SHA256),
+        )
+        .unwrap();
+        let err = Providers::load(Some(&path), false).unwrap_err();
+        assert!(err.contains("Demo-Modus"), "{err}");
+        assert_eq!(Providers::load(Some(&path), true).unwrap().all().len(), 1);
+        assert!(Providers::load(None, false).unwrap().all().is_empty());
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -229,7 +229,7 @@ pub async fn callback(
             if !still_signed_in {
                 let _ = session.flush().await;
             }
-            tracing::warn!(target: "auth", "Anmeldung abgelehnt: {e}");
+            tracing::warn!(target: "auth", reason = ?e.to_string(), "Anmeldung abgelehnt");
             Err(e)
         }
     }
@@ -305,6 +305,10 @@ async fn finish_login(
     let now = now_unix();
     let citizen_id =
         account::upsert_citizen(state.store(), &verified.issuer, &verified.subject, now).await?;
+    let home = state
+        .catalogue()
+        .home_area(&verified.person.postal_code, &verified.person.locality);
+    account::set_home(state.store(), &citizen_id, home.as_deref()).await?;
     // A new session id at login: a planted id is worth nothing afterwards.
     session
         .cycle_id()

@@ -1,21 +1,29 @@
 //! Rendered anonymous pages, kept per tenant and content version.
+//!
+//! Each tenant has its own byte budget (a moka cache with a weigher), so one
+//! tenant's traffic can only evict that tenant's pages; the tenants' caches sit
+//! in an outer moka cache whose size bounds the memory of all of them. Only
+//! canonical URLs are stored (see `middleware::page_cache`), so junk query
+//! parameters cannot fill the cache.
 
 use axum::body::Body;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use bytes::Bytes;
-use std::collections::HashMap;
-use std::sync::RwLock;
+use moka::sync::Cache;
+use std::sync::Arc;
 
 /// Name of the session cookie; requests that carry it are never served from the cache.
 pub const SESSION_COOKIE: &str = "bp_session";
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub tenant: i64,
-    pub tenant_version: i64,
-    pub catalogue_version: i64,
-    pub uri: String,
+/// Over HTTPS the cookie is `__Host-` prefixed: the browser then insists on
+/// Secure, path `/` and no Domain, so no other host can set or shadow it.
+pub fn session_cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-bp_session"
+    } else {
+        SESSION_COOKIE
+    }
 }
 
 #[derive(Clone)]
@@ -38,37 +46,122 @@ impl Entry {
     }
 }
 
+/// The versions a tenant's pages were rendered for; a new version starts empty.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Versions {
+    pub tenant: i64,
+    pub catalogue: i64,
+}
+
+struct TenantPages {
+    versions: Versions,
+    pages: Cache<String, Entry>,
+}
+
 pub struct PageCache {
-    entries: RwLock<HashMap<Key, Entry>>,
-    capacity: usize,
+    tenants: Cache<i64, Arc<TenantPages>>,
+    tenant_bytes: u64,
+}
+
+/// What an entry costs: its body, its key and the bookkeeping around them.
+fn weight(uri: &str, entry: &Entry) -> u32 {
+    (entry.body.len() + uri.len() + 96).min(u32::MAX as usize) as u32
 }
 
 impl PageCache {
-    pub fn new(capacity: usize) -> Self {
+    /// `total_bytes` over all tenants, `tenant_bytes` for each tenant's pages.
+    pub fn new(total_bytes: u64, tenant_bytes: u64) -> Self {
+        let tenant_bytes = tenant_bytes.max(1);
         PageCache {
-            entries: RwLock::new(HashMap::new()),
-            capacity,
+            tenants: Cache::builder()
+                .max_capacity(total_bytes / tenant_bytes)
+                .build(),
+            tenant_bytes,
         }
     }
 
-    pub fn get(&self, key: &Key) -> Option<Entry> {
-        self.entries
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
-            .cloned()
+    fn pages(&self, tenant: i64, versions: Versions) -> Option<Arc<TenantPages>> {
+        self.tenants.get(&tenant).filter(|t| t.versions == versions)
     }
 
-    /// When full, starts over: pages of old versions go with it, and the
-    /// pages people actually read come back on their next request.
-    pub fn put(&self, key: Key, body: Bytes, content_type: Option<HeaderValue>) {
-        if self.capacity == 0 {
+    pub fn get(&self, tenant: i64, versions: Versions, uri: &str) -> Option<Entry> {
+        self.pages(tenant, versions)?.pages.get(uri)
+    }
+
+    pub fn put(
+        &self,
+        tenant: i64,
+        versions: Versions,
+        uri: String,
+        body: Bytes,
+        content_type: Option<HeaderValue>,
+    ) {
+        if self.tenants.policy().max_capacity() == Some(0) {
             return;
         }
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= self.capacity {
-            entries.clear();
+        let pages = self.pages(tenant, versions).unwrap_or_else(|| {
+            let fresh = Arc::new(TenantPages {
+                versions,
+                pages: Cache::builder()
+                    .max_capacity(self.tenant_bytes)
+                    .weigher(|uri: &String, entry: &Entry| weight(uri, entry))
+                    .build(),
+            });
+            self.tenants.insert(tenant, fresh.clone());
+            fresh
+        });
+        pages.pages.insert(uri, Entry { body, content_type });
+    }
+
+    /// Bytes and pages held for a tenant (after pending evictions ran).
+    pub fn tenant_usage(&self, tenant: i64) -> (u64, u64) {
+        self.tenants.run_pending_tasks();
+        match self.tenants.get(&tenant) {
+            Some(t) => {
+                t.pages.run_pending_tasks();
+                (t.pages.weighted_size(), t.pages.entry_count())
+            }
+            None => (0, 0),
         }
-        entries.insert(key, Entry { body, content_type });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V: Versions = Versions {
+        tenant: 1,
+        catalogue: 1,
+    };
+
+    fn page(n: usize) -> Bytes {
+        Bytes::from(vec![b'x'; n])
+    }
+
+    #[test]
+    fn one_tenant_cannot_evict_another() {
+        let cache = PageCache::new(1 << 20, 64 * 1024);
+        cache.put(2, V, "/".into(), page(1000), None);
+        for i in 0..500 {
+            cache.put(1, V, format!("/p{i}"), page(1000), None);
+        }
+        let (bytes, _) = cache.tenant_usage(1);
+        assert!(bytes <= 64 * 1024, "tenant 1 stays in its budget: {bytes}");
+        assert!(cache.get(2, V, "/").is_some(), "tenant 2 keeps its page");
+    }
+
+    #[test]
+    fn a_new_version_starts_empty() {
+        let cache = PageCache::new(1 << 20, 64 * 1024);
+        cache.put(1, V, "/".into(), page(10), None);
+        let next = Versions {
+            tenant: 2,
+            catalogue: 1,
+        };
+        assert!(cache.get(1, next, "/").is_none());
+        cache.put(1, next, "/a".into(), page(10), None);
+        assert!(cache.get(1, V, "/").is_none(), "old pages are gone");
+        assert!(cache.get(1, next, "/a").is_some());
     }
 }

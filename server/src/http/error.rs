@@ -43,6 +43,10 @@ impl ErrorInfo {
                 "Seite nicht gefunden",
                 "Diese Seite gibt es nicht oder nicht mehr. Vielleicht hilft Ihnen die Suche oder die Übersicht der Lebenslagen weiter.",
             ),
+            StatusCode::TOO_MANY_REQUESTS => (
+                "Zu viele Anfragen",
+                "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Anfragen. Bitte warten Sie einen Moment und versuchen Sie es dann erneut.",
+            ),
             s if s.is_client_error() => (
                 "Anfrage nicht verständlich",
                 "Die Adresse enthält Angaben, die wir nicht verarbeiten können. Bitte prüfen Sie die Adresse oder beginnen Sie auf der Startseite.",
@@ -79,7 +83,7 @@ impl IntoResponse for AppError {
                 message: msg.clone(),
             },
             AppError::Unavailable(detail) => {
-                tracing::warn!("{detail}");
+                tracing::warn!(detail = ?detail, "Dienst nicht erreichbar");
                 ErrorInfo {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     title: "Anmeldung zurzeit nicht möglich".into(),
@@ -87,7 +91,7 @@ impl IntoResponse for AppError {
                 }
             }
             AppError::Internal(detail) => {
-                tracing::error!("{detail}");
+                tracing::error!(detail = ?detail, "interner Fehler");
                 ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR)
             }
         };

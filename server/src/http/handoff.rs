@@ -29,7 +29,11 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
             (header::CONTENT_TYPE, "application/jwk-set+json"),
             (header::CACHE_CONTROL, "public, max-age=300"),
         ],
-        state.keys().jwks().to_string(),
+        state
+            .keys()
+            .map(|k| k.jwks())
+            .unwrap_or_else(|| serde_json::json!({ "keys": [] }))
+            .to_string(),
     )
         .into_response()
 }
@@ -84,7 +88,12 @@ pub async fn apply(
         Some(Extension(Citizen(s))) if s.level >= online.vertrauensniveau => s,
         _ => return Ok(login_for(online.vertrauensniveau, &uri)),
     };
-    let Some(provider) = state.providers().for_url(&online.url) else {
+    // Without a provider or signing keys there is no hand-off: the form, plainly.
+    let Some(provider) = state
+        .providers()
+        .for_url(&online.url)
+        .filter(|_| state.keys().is_some())
+    else {
         return Ok(Redirect::to(&online.url).into_response());
     };
     let shell = page_shell(&state, &tenant);
@@ -239,7 +248,10 @@ pub async fn hand_off(
         person: consent.then_some(&s.person),
     }
     .claims(now);
-    let token = state.keys().sign(&claims);
+    let keys = state.keys().ok_or_else(|| {
+        AppError::Unavailable("Übergabe an Formulardienste ist nicht eingerichtet".into())
+    })?;
+    let token = keys.sign(&claims);
     tracing::info!(target: "handoff", provider = provider.id, leika = key.as_str(), consent, "Übergabe");
     let form_url = provider.form_url(&online.url);
     let target = match provider.uebergabe {
@@ -351,19 +363,20 @@ pub async fn applications(
     )))
 }
 
-/// The provider behind a return-channel credential.
-async fn provider_of<'a>(
+/// The provider behind a return-channel credential; an authority's Postfach
+/// credential has no return channel.
+fn provider_of<'a>(
     state: &'a AppState,
-    headers: &HeaderMap,
-) -> Result<(&'a Provider, postfach::Sender), DeliveryError> {
-    let sender = super::postfach::sender(state, headers).await?;
-    let provider = state
+    sender: &postfach::Sender,
+) -> Result<&'a Provider, DeliveryError> {
+    state
         .providers()
         .all()
         .iter()
         .find(|p| p.sender_id() == sender.id)
-        .ok_or(DeliveryError::Unauthorized)?;
-    Ok((provider, sender))
+        .ok_or_else(|| {
+            DeliveryError::Forbidden("Diese Zugangsdaten gehören zu keinem Formulardienst.".into())
+        })
 }
 
 fn unknown_application() -> DeliveryError {
@@ -379,11 +392,11 @@ struct StatusReport {
 /// `POST /api/v1/antraege/{id}/status`: the provider reports progress.
 pub async fn report_status(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(sender): Extension<postfach::Sender>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DeliveryError> {
-    let (provider, _) = provider_of(&state, &headers).await?;
+    let provider = provider_of(&state, &sender)?;
     let body = body.map_err(|e| DeliveryError::Invalid(e.body_text()))?;
     let report: StatusReport = serde_json::from_slice(&body)
         .map_err(|e| DeliveryError::Invalid(format!("Kein gültiger Statusbericht: {e}")))?;
@@ -409,11 +422,11 @@ pub async fn report_status(
 /// into the citizen's Postfach; the same rules as the Postfach delivery API.
 pub async fn message(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(sender): Extension<postfach::Sender>,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DeliveryError> {
-    let (provider, sender) = provider_of(&state, &headers).await?;
+    let provider = provider_of(&state, &sender)?;
     let body = super::postfach::body_or_error(body)?;
     let citizen = applications::citizen_of(state.store(), &provider.id, &id)
         .await?

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
-use std::time::Instant;
+use tower_http::request_id::RequestId;
 
 /// The Content-Security-Policy; forms may also go to the given origins (the
 /// Servicekonto's logout, form providers), because form-action covers redirects.
@@ -34,6 +34,12 @@ const SECURITY_HEADERS: [(&str, &str); 5] = [
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
+    if state.public_https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
     // A response with its own, stricter policy (an attachment download) keeps it.
     headers
         .entry(header::CONTENT_SECURITY_POLICY)
@@ -47,29 +53,58 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     res
 }
 
-/// Which tenant served a response, for the request log.
-#[derive(Clone)]
-pub struct TenantTag(pub String);
+/// A request id of 16 hex digits, random per process and counted up: unique
+/// enough to find a request's log lines, and not guessable.
+#[derive(Clone, Copy)]
+pub struct NewRequestId;
 
-pub async fn log_request(req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let path = req.uri().path().to_string();
-    let res = next.run(req).await;
-    let tenant = res
+impl tower_http::request_id::MakeRequestId for NewRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU64> = std::sync::OnceLock::new();
+        let next = NEXT.get_or_init(|| {
+            let mut seed = [0u8; 8];
+            let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed);
+            std::sync::atomic::AtomicU64::new(u64::from_le_bytes(seed))
+        });
+        let id = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{id:016x}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// A client's own `X-Request-Id` is kept only behind a trusted proxy.
+pub async fn untrusted_request_id(State(state): State<AppState>, mut req: Request) -> Request {
+    if !state.trust_forwarded_host() {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
+}
+
+/// The span every log line of a request carries: request id, method, path
+/// (escaped: it is the client's text) and, once known, the tenant.
+pub fn request_span(req: &axum::http::Request<Body>) -> tracing::Span {
+    let id = req
         .extensions()
-        .get::<TenantTag>()
-        .map(|t| t.0.as_str())
+        .get::<RequestId>()
+        .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        id,
+        tenant = tracing::field::Empty,
+        method = %req.method(),
+        path = ?req.uri().path(),
+    )
+}
+
+/// One `request` line per request, in the request's span.
+pub fn log_response(res: &Response, latency: std::time::Duration, _: &tracing::Span) {
     tracing::info!(
         target: "request",
-        tenant,
-        method = %method,
-        path,
         status = res.status().as_u16(),
-        latency_us = start.elapsed().as_micros() as u64,
+        latency_us = latency.as_micros() as u64,
     );
-    res
 }
 
 /// Chooses the tenant by host. Unknown hosts get a 404 that names no tenant.
@@ -78,15 +113,13 @@ pub async fn resolve_tenant(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let host = request_host(&req, state.0.trust_forwarded_host);
+    let host = request_host(&req, state.trust_forwarded_host());
     let Some(tenant) = host.and_then(|h| state.tenants().resolve(&h)) else {
         return plain_not_found();
     };
-    let tag = TenantTag(tenant.slug.as_str().to_string());
+    tracing::Span::current().record("tenant", tenant.slug.as_str());
     req.extensions_mut().insert(tenant);
-    let mut res = next.run(req).await;
-    res.extensions_mut().insert(tag);
-    res
+    next.run(req).await
 }
 
 pub(super) fn request_host(req: &Request, trust_forwarded: bool) -> Option<String> {
@@ -126,10 +159,15 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         return res;
     }
     let info = info.unwrap_or_else(|| ErrorInfo::for_status(status));
-    match tenant {
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let mut page = match tenant {
         Some(t) => super::pages::error_page(&state, &t, &info),
         None => plain_not_found(),
+    };
+    if let Some(v) = retry_after {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
     }
+    page
 }
 
 /// Marks a response as the same for every anonymous visitor of a tenant.
@@ -144,29 +182,32 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     let Some(tenant) = req.extensions().get::<Arc<Tenant>>().cloned() else {
         return next.run(req).await;
     };
-    let catalogue_version = state.catalogue().version;
-    let key = super::cache::Key {
-        tenant: tenant.id,
-        tenant_version: tenant.version,
-        catalogue_version,
-        uri: req
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_default(),
+    let catalogue = state.catalogue();
+    let versions = super::cache::Versions {
+        tenant: tenant.version,
+        catalogue: catalogue.version,
     };
+    let canonical = is_canonical(&tenant, &catalogue, req.uri().query());
+    let uri = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
     let viewed = viewed_service(req.uri().path()).map(String::from);
-    if let Some(hit) = state.cache().get(&key) {
-        if let Some(leika) = &viewed {
-            state.count_view(leika);
+    if canonical {
+        if let Some(hit) = state.cache().get(tenant.id, versions, &uri) {
+            if let Some(leika) = &viewed {
+                state.count_view(leika);
+            }
+            return hit.response();
         }
-        return hit.response();
     }
     let res = next.run(req).await;
     if let (Some(leika), StatusCode::OK) = (&viewed, res.status()) {
         state.count_view(leika);
     }
-    if res.status() != StatusCode::OK || res.extensions().get::<Cacheable>().is_none() {
+    if !canonical || res.status() != StatusCode::OK || res.extensions().get::<Cacheable>().is_none()
+    {
         return res;
     }
     let (parts, body) = res.into_parts();
@@ -174,8 +215,31 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-    state.cache().put(key, bytes.clone(), content_type);
+    state
+        .cache()
+        .put(tenant.id, versions, uri, bytes.clone(), content_type);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Pages read at most one parameter, the chosen Gemeinde. A URL is canonical
+/// (and may be cached) without a query, or with exactly `gemeinde=` naming one
+/// of the tenant's Gemeinden: unknown, repeated or invalid parameters would
+/// otherwise make every junk URL a cache entry of its own.
+fn is_canonical(
+    tenant: &Tenant,
+    catalogue: &crate::catalogue::Catalogue,
+    query: Option<&str>,
+) -> bool {
+    let Some(query) = query else { return true };
+    let Some(value) = query.strip_prefix("gemeinde=") else {
+        return false;
+    };
+    value.len() == 12
+        && value.starts_with(tenant.ars.as_str())
+        && crate::keys::Ars::parse(value)
+            .ok()
+            .and_then(|ars| catalogue.region(&ars))
+            .is_some()
 }
 
 /// The LeiKa key of a service page path, for the aggregate view counts.

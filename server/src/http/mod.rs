@@ -1,8 +1,15 @@
 //! HTTP: router, middleware, errors and the citizen pages.
+//!
+//! A request passes, outermost first: security headers → request id and
+//! trace span → timeouts → concurrency limit → (API: body limit, rate limit,
+//! credential) or (pages: body limit, tenant by host → session → login state →
+//! error pages → page cache → handler). axum applies `.layer` calls bottom-up,
+//! so the router below lists them in reverse.
 
 mod account;
 mod assets;
 mod cache;
+pub mod edge;
 mod error;
 mod handoff;
 mod middleware;
@@ -10,320 +17,40 @@ mod pages;
 mod place;
 mod postfach;
 mod search;
+mod state;
 
 pub use assets::Assets;
 pub use cache::PageCache;
 pub use error::AppError;
+pub use state::{AppState, Content, Integrations, SearchConfig};
 
 use crate::auth::{DbSessionStore, Oidc};
-use crate::catalogue::Catalogue;
 use crate::config::Config;
-use crate::keys::LeikaKey;
-use crate::search::synonyms::Synonyms;
-use crate::search::SearchIndex;
-use crate::store::Store;
-use crate::tenancy::Tenants;
+use axum::error_handling::HandleErrorLayer;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
-/// The catalogue and its search index, always of the same version: search hits
-/// point into the catalogue, so they are swapped together.
-pub struct Content {
-    pub catalogue: Arc<Catalogue>,
-    pub search: SearchIndex,
-}
-
-/// What the search index is built with besides the catalogue.
-#[derive(Clone, Default)]
-pub struct SearchConfig {
-    pub synonyms: Synonyms,
-    pub lexicon: Vec<String>,
-}
-
-impl SearchConfig {
-    pub fn load(catalogue_dir: &std::path::Path) -> Result<SearchConfig, String> {
-        let read = |name: &str| {
-            std::fs::read_to_string(catalogue_dir.join("search").join(name))
-                .map_err(|e| format!("search/{name}: {e}"))
-        };
-        let synonyms = Synonyms::parse("search/synonyms.txt", &read("synonyms.txt")?)?;
-        let lexicon = read("lexicon.txt")?
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(String::from)
-            .collect();
-        Ok(SearchConfig { synonyms, lexicon })
-    }
-
-    pub fn build(&self, catalogue: Arc<Catalogue>) -> Result<Content, String> {
-        let search = SearchIndex::build(&catalogue, self.synonyms.clone(), &self.lexicon)
-            .map_err(|e| format!("Suchindex: {e}"))?;
-        Ok(Content { catalogue, search })
-    }
-}
-
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-struct Inner {
-    store: Store,
-    tenants: RwLock<Arc<Tenants>>,
-    content: RwLock<Arc<Content>>,
-    search_config: SearchConfig,
-    /// Service page views not yet written to the store, and the totals for ranking.
-    views_pending: Mutex<HashMap<String, u64>>,
-    views: RwLock<Arc<HashMap<LeikaKey, u64>>>,
-    views_loaded: std::sync::atomic::AtomicBool,
-    assets: Assets,
-    cache: PageCache,
-    trust_forwarded_host: bool,
-    oidc: Option<Arc<Oidc>>,
-    public_https: bool,
-    session_idle_minutes: i64,
-    session_max_secs: i64,
-    csp: axum::http::HeaderValue,
-    providers: crate::handoff::Providers,
-    keys: RwLock<Arc<crate::handoff::KeySet>>,
-    handoff_issuer: String,
-    /// For server-to-server calls to form providers; never follows redirects.
-    http: openidconnect::reqwest::Client,
-}
-
-/// The outside parties the portal works with: the Servicekonto, the form
-/// providers, and the keys that sign hand-offs to them.
-pub struct Integrations {
-    pub oidc: Option<Oidc>,
-    pub providers: crate::handoff::Providers,
-    pub keys: crate::handoff::KeySet,
-}
-
-impl AppState {
-    pub fn new(
-        store: Store,
-        tenants: Arc<Tenants>,
-        content: Content,
-        search_config: SearchConfig,
-        assets: Assets,
-        handoff: Integrations,
-        config: &Config,
-    ) -> Self {
-        let oidc = handoff.oidc;
-        let form_origins: Vec<String> = oidc
-            .iter()
-            .map(Oidc::origin)
-            .chain(handoff.providers.all().iter().filter_map(|p| p.origin()))
-            .collect();
-        AppState(Arc::new(Inner {
-            store,
-            tenants: RwLock::new(tenants),
-            content: RwLock::new(Arc::new(content)),
-            search_config,
-            views_pending: Mutex::new(HashMap::new()),
-            views: RwLock::new(Arc::new(HashMap::new())),
-            views_loaded: std::sync::atomic::AtomicBool::new(false),
-            assets,
-            cache: PageCache::new(config.page_cache_entries),
-            trust_forwarded_host: config.trust_forwarded_host,
-            oidc: oidc.map(Arc::new),
-            public_https: config.public_https,
-            session_idle_minutes: config.session_idle_minutes.max(1),
-            session_max_secs: config.session_max_minutes.max(1) * 60,
-            csp: middleware::content_security_policy(&form_origins),
-            providers: handoff.providers,
-            keys: RwLock::new(Arc::new(handoff.keys)),
-            handoff_issuer: config.handoff_issuer.clone(),
-            http: openidconnect::reqwest::ClientBuilder::new()
-                .redirect(openidconnect::reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-        }))
-    }
-
-    pub fn providers(&self) -> &crate::handoff::Providers {
-        &self.0.providers
-    }
-
-    pub fn keys(&self) -> Arc<crate::handoff::KeySet> {
-        self.0
-            .keys
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn handoff_issuer(&self) -> &str {
-        &self.0.handoff_issuer
-    }
-
-    pub fn http(&self) -> &openidconnect::reqwest::Client {
-        &self.0.http
-    }
-
-    /// Picks up a key rotation made by the CLI or another instance.
-    pub async fn reload_keys(&self) -> Result<(), crate::handoff::keys::KeyError> {
-        let keys = crate::handoff::KeySet::load(self.store(), crate::clock::now_unix()).await?;
-        *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
-        Ok(())
-    }
-
-    /// The Servicekonto, when one is configured.
-    pub fn oidc(&self) -> Option<&Oidc> {
-        self.0.oidc.as_deref()
-    }
-
-    pub fn public_https(&self) -> bool {
-        self.0.public_https
-    }
-
-    pub fn trust_forwarded_host(&self) -> bool {
-        self.0.trust_forwarded_host
-    }
-
-    pub fn session_max_secs(&self) -> i64 {
-        self.0.session_max_secs
-    }
-
-    pub fn store(&self) -> &Store {
-        &self.0.store
-    }
-
-    pub fn tenants(&self) -> Arc<Tenants> {
-        self.0
-            .tenants
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn content(&self) -> Arc<Content> {
-        self.0
-            .content
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn catalogue(&self) -> Arc<Catalogue> {
-        self.content().catalogue.clone()
-    }
-
-    pub fn views(&self) -> Arc<HashMap<LeikaKey, u64>> {
-        self.0
-            .views
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    pub fn count_view(&self, leika: &str) {
-        *self
-            .0
-            .views_pending
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(leika.to_string())
-            .or_insert(0) += 1;
-    }
-
-    pub fn assets(&self) -> &Assets {
-        &self.0.assets
-    }
-
-    fn cache(&self) -> &PageCache {
-        &self.0.cache
-    }
-
-    pub fn set_content(&self, content: Content) {
-        *self.0.content.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(content);
-    }
-
-    pub fn set_tenants(&self, tenants: Arc<Tenants>) {
-        *self.0.tenants.write().unwrap_or_else(|e| e.into_inner()) = tenants;
-    }
-
-    /// Picks up imports and tenant changes made by other processes (the `import`
-    /// command, other instances) by comparing versions in the store.
-    pub async fn refresh(&self) -> Result<(), crate::store::StoreError> {
-        let versions = sqlx::query("SELECT (SELECT MAX(id) FROM catalogue_imports) AS c, (SELECT CAST(COALESCE(SUM(version), 0) + COUNT(*) AS BIGINT) FROM tenants) AS t")
-            .fetch_one(self.store().pool())
-            .await?;
-        let catalogue_version = crate::store::int(&versions, "c")?.unwrap_or(0);
-        if catalogue_version != self.catalogue().version {
-            if let Some(c) = Catalogue::load(self.store()).await? {
-                let config = self.0.search_config.clone();
-                let built = tokio::task::spawn_blocking(move || config.build(Arc::new(c))).await;
-                match built {
-                    Ok(Ok(content)) => {
-                        tracing::info!(
-                            version = content.catalogue.version,
-                            "Katalog und Suchindex neu geladen"
-                        );
-                        self.set_content(content);
-                    }
-                    Ok(Err(e)) => tracing::error!("{e}"),
-                    Err(e) => tracing::error!("Suchindex: {e}"),
-                }
-            }
-        }
-        let tenant_sum = crate::store::int(&versions, "t")?.unwrap_or(0);
-        let current: i64 = self.tenants().all().iter().map(|t| t.version + 1).sum();
-        if tenant_sum != current {
-            self.set_tenants(Arc::new(Tenants::load(self.store()).await?));
-        }
-        self.flush_views().await
-    }
-
-    /// Adds the counted page views to the store and reloads the totals.
-    async fn flush_views(&self) -> Result<(), crate::store::StoreError> {
-        let pending = std::mem::take(
-            &mut *self
-                .0
-                .views_pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
-        // Totals are read once at start and then only after new views were written.
-        let loaded = self
-            .0
-            .views_loaded
-            .load(std::sync::atomic::Ordering::Relaxed);
-        if pending.is_empty() && loaded {
-            return Ok(());
-        }
-        for (leika, n) in &pending {
-            sqlx::query(
-                "INSERT INTO service_views (leika, views) VALUES ($1, $2) \
-                 ON CONFLICT (leika) DO UPDATE SET views = service_views.views + excluded.views",
-            )
-            .bind(leika)
-            .bind(*n as i64)
-            .execute(self.store().pool())
-            .await?;
-        }
-        let mut totals = HashMap::new();
-        for row in sqlx::query("SELECT leika, views FROM service_views")
-            .fetch_all(self.store().pool())
-            .await?
-        {
-            if let Ok(key) = LeikaKey::parse(&crate::store::text(&row, "leika")?) {
-                totals.insert(key, crate::store::int(&row, "views")?.unwrap_or(0) as u64);
-            }
-        }
-        *self.0.views.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(totals);
-        self.0
-            .views_loaded
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
-    }
-}
+/// Forms of the citizen pages are small; the delivery APIs have their own limit.
+const PAGE_BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(state: AppState) -> Router {
+    let limits = state.0.limits.clone();
+    let rates = state.rate_limits();
+    let mut search_api = Router::new()
+        .route("/api/v1/search", get(search::api))
+        .route("/api/v1/suggest", get(search::suggest));
+    if let Some(limit) = &rates.search {
+        search_api = search_api.route_layer(limit.clone());
+    }
+    let mut login = Router::new().route("/anmelden", get(account::login));
+    if let Some(limit) = &rates.login {
+        login = login.route_layer(limit.clone());
+    }
     let tenant_pages = Router::new()
         .route("/", get(pages::start))
         .route("/lebenslagen", get(pages::lebenslagen))
@@ -336,15 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route("/a-z", get(pages::az_start))
         .route("/a-z/{letter}", get(pages::az))
         .route("/suche", get(search::page))
-        .route("/api/v1/search", get(search::api))
-        .route("/api/v1/suggest", get(search::suggest))
+        .merge(search_api)
         .route("/api/openapi.json", get(search::openapi))
         .route("/impressum", get(pages::impressum))
         .route("/datenschutz", get(pages::datenschutz))
         .route("/barrierefreiheit", get(pages::barrierefreiheit))
         .route("/ueber-diese-daten", get(pages::about_data))
         .route("/theme.css", get(pages::theme))
-        .route("/anmelden", get(account::login))
+        .merge(login)
         .route("/anmelden/callback", get(account::callback))
         .route("/abmelden", post(account::logout))
         .route("/mein-bereich", get(account::my_area))
@@ -360,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/mein-bereich/antraege", get(handoff::applications))
         .fallback(pages::not_found)
+        .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::page_cache,
@@ -381,26 +108,61 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::resolve_tenant,
         ));
+    // The senders' APIs: the body limit refuses by Content-Length before
+    // anything is read, the credential is checked from the headers before the
+    // handler reads the body.
+    let mut delivery_api = Router::new()
+        .route("/api/v1/postfach/messages", post(postfach::deliver))
+        .route("/api/v1/antraege/{id}/status", post(handoff::report_status))
+        .route("/api/v1/antraege/{id}/nachrichten", post(handoff::message))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            postfach::require_sender,
+        ));
+    if let Some(limit) = &rates.api {
+        delivery_api = delivery_api.route_layer(limit.clone());
+    }
+    let delivery_api = delivery_api.layer(axum::extract::DefaultBodyLimit::max(
+        crate::postfach::MAX_REQUEST_BYTES,
+    ));
+    let edge = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            edge::overloaded()
+        }))
+        .load_shed()
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+            limits.max_concurrent_requests.max(1),
+        ));
     Router::new()
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/assets/{*path}", get(assets::serve))
         .route("/.well-known/jwks.json", get(handoff::jwks))
-        .route(
-            "/api/v1/postfach/messages",
-            post(postfach::deliver).layer(axum::extract::DefaultBodyLimit::max(
-                crate::postfach::MAX_REQUEST_BYTES,
-            )),
-        )
-        .route("/api/v1/antraege/{id}/status", post(handoff::report_status))
-        .route(
-            "/api/v1/antraege/{id}/nachrichten",
-            post(handoff::message).layer(axum::extract::DefaultBodyLimit::max(
-                crate::postfach::MAX_REQUEST_BYTES,
-            )),
-        )
+        .merge(delivery_api)
         .merge(tenant_pages)
-        .layer(axum::middleware::from_fn(middleware::log_request))
+        .layer(edge)
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            limits.body_timeout_secs.max(1),
+        )))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(limits.request_timeout_secs.max(1)),
+        ))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(middleware::request_span)
+                .on_request(())
+                .on_response(middleware::log_response)
+                .on_failure(()),
+        )
+        .layer(tower_http::request_id::SetRequestIdLayer::x_request_id(
+            middleware::NewRequestId,
+        ))
+        .layer(axum::middleware::map_request_with_state(
+            state.clone(),
+            middleware::untrusted_request_id,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::security_headers,
@@ -411,7 +173,7 @@ pub fn router(state: AppState) -> Router {
 /// Sessions in the database; the cookie is set only once a login starts.
 fn session_layer(state: &AppState) -> tower_sessions::SessionManagerLayer<DbSessionStore> {
     tower_sessions::SessionManagerLayer::new(DbSessionStore(state.store().clone()))
-        .with_name(cache::SESSION_COOKIE)
+        .with_name(cache::session_cookie_name(state.public_https()))
         .with_http_only(true)
         // Lax, not Strict: the provider's redirect back is a cross-site navigation.
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
@@ -434,17 +196,17 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
         .build(catalogue)
         .map_err(crate::StartError::Serve)?;
     let oidc = Oidc::from_settings(&config.oidc).map_err(crate::StartError::Serve)?;
-    let providers = crate::handoff::Providers::load(&config.form_providers_file)
-        .map_err(crate::StartError::Serve)?;
+    let providers =
+        crate::handoff::Providers::load(config.providers_file().as_deref(), config.demo)
+            .map_err(crate::StartError::Serve)?;
     let now = crate::clock::now_unix();
-    crate::handoff::register_senders(&store, &providers, now).await?;
-    let keys = crate::handoff::KeySet::load(&store, now)
-        .await
-        .map_err(|e| crate::StartError::Serve(e.to_string()))?;
+    crate::handoff::register_senders(&store, &providers, config.demo, now).await?;
+    let (keys, sealer) = signing_keys(&store, config, now).await?;
     let handoff = Integrations {
         oidc,
         providers,
         keys,
+        sealer,
     };
     let state = AppState::new(
         store,
@@ -456,6 +218,35 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
         config,
     );
     Ok((state.clone(), router(state)))
+}
+
+/// The hand-off signing keys, if a sealing key is configured (or demo mode).
+/// Without one the portal starts, says so once, and hands off nothing.
+async fn signing_keys(
+    store: &crate::store::Store,
+    config: &Config,
+    now: i64,
+) -> Result<
+    (
+        Option<crate::handoff::KeySet>,
+        Option<crate::handoff::keys::Sealer>,
+    ),
+    crate::StartError,
+> {
+    let sealer = crate::handoff::keys::Sealer::from_config(config)
+        .map_err(|e| crate::StartError::Serve(e.to_string()))?;
+    let Some(sealer) = sealer else {
+        tracing::warn!("Übergaben an Formulardienste sind aus: SIGNING_KEY_ENCRYPTION_KEY (oder _FILE) ist nicht gesetzt.");
+        return Ok((None, None));
+    };
+    match crate::handoff::KeySet::load(store, &sealer, now).await {
+        Ok(keys) => Ok((Some(keys), Some(sealer))),
+        Err(e @ crate::handoff::keys::KeyError::WrongSealingKey) => {
+            tracing::error!("Übergaben an Formulardienste sind aus: {e}");
+            Ok((None, None))
+        }
+        Err(e) => Err(crate::StartError::Serve(e.to_string())),
+    }
 }
 
 /// `buergerportal serve`: prepare the store, then serve until SIGTERM or Ctrl-C.
@@ -472,10 +263,7 @@ pub async fn serve(config: Config) -> Result<(), crate::StartError> {
         addr.port()
     );
     let refresher = tokio::spawn(refresh_loop(state.clone()));
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| crate::StartError::Serve(e.to_string()))?;
+    edge::serve(listener, router, &config.limits, shutdown_signal()).await;
     refresher.abort();
     state.store().close().await;
     tracing::info!("beendet");
@@ -492,6 +280,7 @@ pub async fn refresh_loop(state: AppState) {
             if let Err(e) = state.reload_keys().await {
                 tracing::warn!("Signaturschlüssel laden: {e}");
             }
+            state.rate_limits().forget_idle_clients();
         }
         if ticks % 2400 == 1 {
             // About every ten minutes: expired sessions go.

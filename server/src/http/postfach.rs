@@ -4,7 +4,7 @@ use super::account::{check_csrf, Citizen, MaybeCitizen, SignedInCitizen};
 use super::pages::{home_crumb, page_shell};
 use super::{AppError, AppState};
 use crate::clock::{german_datetime, now_unix};
-use crate::postfach::{self, Action, DeliveryError};
+use crate::postfach::{self, Action, DeliveryError, SenderKind};
 use crate::tenancy::Tenant;
 use app::{Crumb, Page};
 use axum::body::Bytes;
@@ -252,9 +252,14 @@ impl IntoResponse for DeliveryError {
     fn into_response(self) -> Response {
         let (status, title) = match &self {
             DeliveryError::Unauthorized => (StatusCode::UNAUTHORIZED, "Nicht authentifiziert"),
+            DeliveryError::Forbidden(_) => (StatusCode::FORBIDDEN, "Nicht erlaubt"),
             DeliveryError::Invalid(_) => (StatusCode::BAD_REQUEST, "Ungültige Nachricht"),
-            DeliveryError::UnknownRecipient => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "Empfänger unbekannt")
+            DeliveryError::Unreachable => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Empfänger nicht erreichbar",
+            ),
+            DeliveryError::Conflict(_) => {
+                (StatusCode::CONFLICT, "Nachrichtenkennung schon vergeben")
             }
             DeliveryError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "Zu groß"),
             DeliveryError::UnsupportedType(_) => {
@@ -274,15 +279,32 @@ impl IntoResponse for DeliveryError {
     }
 }
 
-/// The sender whose credential the request carries as a Bearer token.
-pub(super) async fn sender(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<postfach::Sender, DeliveryError> {
-    let credential = bearer(headers).ok_or(DeliveryError::Unauthorized)?;
-    postfach::authenticate(state.store(), credential)
-        .await?
-        .ok_or(DeliveryError::Unauthorized)
+/// Refuses a body that announces more than the limit, then checks the Bearer
+/// credential, both from the headers before any body is read; hands the
+/// sender on as a request extension. (A body without a length is cut off by
+/// the streaming limit while the handler reads it.)
+pub async fn require_sender(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > postfach::MAX_REQUEST_BYTES as u64) {
+        return too_large().into_response();
+    }
+    let credential = bearer(req.headers()).unwrap_or_default().to_string();
+    match postfach::authenticate(state.store(), &credential).await {
+        Ok(Some(sender)) => {
+            req.extensions_mut().insert(sender);
+            next.run(req).await
+        }
+        Ok(None) => DeliveryError::Unauthorized.into_response(),
+        Err(e) => DeliveryError::Store(e).into_response(),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -298,23 +320,31 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 pub(super) fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, DeliveryError> {
     body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            DeliveryError::TooLarge(format!(
-                "Die Anfrage ist größer als {} MiB.",
-                postfach::MAX_REQUEST_BYTES / 1024 / 1024
-            ))
+            too_large()
         } else {
             DeliveryError::Invalid(e.body_text())
         }
     })
 }
 
+fn too_large() -> DeliveryError {
+    DeliveryError::TooLarge(format!(
+        "Die Anfrage ist größer als {} MiB.",
+        postfach::MAX_REQUEST_BYTES / 1024 / 1024
+    ))
+}
+
 /// `POST /api/v1/postfach/messages`: a sender delivers a message to a citizen.
 pub async fn deliver(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Extension(sender): Extension<postfach::Sender>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, DeliveryError> {
-    let sender = sender(&state, &headers).await?;
+    if sender.kind != SenderKind::Postfach {
+        return Err(DeliveryError::Forbidden(
+            "Diese Zugangsdaten gelten nur für den Rückkanal der eigenen Anträge.".into(),
+        ));
+    }
     let body = body_or_error(body)?;
     let delivery: postfach::Delivery = serde_json::from_slice(&body).map_err(|e| {
         DeliveryError::Invalid(format!("Kein gültiges JSON für eine Nachricht: {e}"))
@@ -324,21 +354,22 @@ pub async fn deliver(
         .recipient_issuer
         .clone()
         .or_else(|| state.oidc().map(|o| o.issuer().to_string()))
-        .ok_or(DeliveryError::UnknownRecipient)?;
+        .ok_or(DeliveryError::Unreachable)?;
     let citizen =
         crate::auth::account::find_citizen(state.store(), &issuer, &validated.recipient_subject)
             .await?
-            .ok_or(DeliveryError::UnknownRecipient)?;
+            .filter(|c| sender.reaches(c.home_ars.as_deref()))
+            .ok_or(DeliveryError::Unreachable)?;
     let (id, created) = postfach::deliver(
         state.store(),
         &sender,
-        &citizen,
+        &citizen.id,
         None,
         validated,
         now_unix(),
     )
     .await?;
-    tracing::info!(target: "postfach", sender = sender.name, created, "Nachricht zugestellt");
+    tracing::info!(target: "postfach", sender = sender.id, created, "Nachricht zugestellt");
     Ok(delivered(&id, created))
 }
 

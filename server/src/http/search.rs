@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const MAX_PAGE_QUERY: usize = 200;
-const MAX_API_QUERY: usize = 500;
-const MAX_PAGE: usize = 100;
+const MAX_API_QUERY: usize = 200;
+/// Results beyond page 50 are never useful and only cost.
+const MAX_PAGE: usize = 50;
 
 /// Query-string parameters, decoded leniently; `invalid` records what was not UTF-8.
 struct Params {
@@ -86,13 +87,16 @@ fn ranking_gemeinde<'a>(
     })
 }
 
-fn run(
+/// Runs a search in one of the bounded search slots, so that searches never
+/// occupy every worker thread while pages wait.
+async fn run(
     state: &AppState,
     tenant: &Tenant,
     content: &Content,
-    place: &Place,
+    place: &Place<'_>,
     req: &SearchRequest,
 ) -> SearchResults {
+    let _slot = state.0.search_slots.acquire().await;
     let c = &content.catalogue;
     let results = with_signals(state, tenant, content, place, |signals| {
         content.search.search(c, signals, req)
@@ -227,7 +231,7 @@ pub async fn page(
             Some(e),
         ),
     };
-    let results = run(&state, &tenant, &content, &place, &req);
+    let results = run(&state, &tenant, &content, &place, &req).await;
     let gemeinde = place.gemeinde();
     let pq = shell.place_query.clone();
     let cards = results
@@ -366,7 +370,7 @@ pub async fn api(
     let content = state.content();
     let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
-    let results = run(&state, &tenant, &content, &place, &req);
+    let results = run(&state, &tenant, &content, &place, &req).await;
     let gemeinde = place.gemeinde();
     let hits: Vec<_> = results
         .hits
@@ -423,9 +427,12 @@ pub async fn suggest(
     let content = state.content();
     let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
-    let suggestions = with_signals(&state, &tenant, &content, &place, |signals| {
-        content.search.suggest(c, signals, &query, 8)
-    });
+    let suggestions = {
+        let _slot = state.0.search_slots.acquire().await;
+        with_signals(&state, &tenant, &content, &place, |signals| {
+            content.search.suggest(c, signals, &query, 8)
+        })
+    };
     let items: Vec<_> = suggestions
         .into_iter()
         .map(|l| json!({ "name": l.name, "url": service_href(l, &place.query()) }))

@@ -50,11 +50,15 @@ pub enum DeliveryError {
     #[error("Zugangsdaten fehlen oder sind ungültig.")]
     Unauthorized,
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     Invalid(String),
-    #[error(
-        "Empfänger unbekannt: Unter dieser Kennung hat sich noch niemand im Portal angemeldet."
-    )]
-    UnknownRecipient,
+    /// The same answer for an unknown recipient and for one outside the sender's
+    /// areas: the API tells no sender whether a person has an account.
+    #[error("Empfänger nicht erreichbar: Diese Nachricht kann der angegebenen Kennung nicht zugestellt werden.")]
+    Unreachable,
+    #[error("Die sender_message_id „{0}“ wurde schon für eine andere Nachricht verwendet.")]
+    Conflict(String),
     #[error("{0}")]
     TooLarge(String),
     #[error("{0}")]
@@ -71,10 +75,58 @@ impl From<sqlx::Error> for DeliveryError {
     }
 }
 
+/// What a credential may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SenderKind {
+    /// An authority delivering into the Postfach of citizens in its areas.
+    Postfach,
+    /// A form provider: only the return channel of its own applications.
+    Anbieter,
+}
+
+impl SenderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SenderKind::Postfach => "postfach",
+            SenderKind::Anbieter => "anbieter",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Sender {
     pub id: String,
     pub name: String,
+    pub kind: SenderKind,
+    /// ARS prefixes the sender may deliver into; `*` is the whole federation.
+    pub areas: Vec<String>,
+}
+
+/// The federation-wide area of a sender (a federal authority).
+pub const ALL_AREAS: &str = "*";
+
+impl Sender {
+    /// Whether a citizen living in `home_ars` is within the sender's areas.
+    pub fn reaches(&self, home_ars: Option<&str>) -> bool {
+        let Some(home) = home_ars else { return false };
+        self.areas
+            .iter()
+            .any(|a| a == ALL_AREAS || (!a.is_empty() && home.starts_with(a.as_str())))
+    }
+}
+
+/// An area for `sender-add --area`: an ARS prefix of 2, 3, 5, 9 or 12 digits, or `bund`.
+pub fn parse_area(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v.eq_ignore_ascii_case("bund") {
+        return Ok(ALL_AREAS.into());
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) && matches!(v.len(), 2 | 3 | 5 | 9 | 12) {
+        return Ok(v.into());
+    }
+    Err(format!(
+        "„{value}“ ist kein Gebiet: ein Regionalschlüssel(-anfang) mit 2, 3, 5, 9 oder 12 Ziffern, oder „bund“"
+    ))
 }
 
 #[derive(Debug)]
@@ -87,6 +139,8 @@ pub struct Attachment {
 /// A delivery that passed every check.
 #[derive(Debug)]
 pub struct Validated {
+    /// SHA-256 over everything the message says: a retry must say the same.
+    pub payload_sha256: String,
     pub recipient_issuer: Option<String>,
     pub recipient_subject: String,
     pub sender_message_id: String,
@@ -102,41 +156,77 @@ fn hash(credential: &str) -> String {
         .collect()
 }
 
-/// Registers a sender; returns its id and the credential (shown once, stored hashed).
+pub fn credential_sha256(credential: &str) -> String {
+    hash(credential)
+}
+
+/// Registers an authority as a Postfach sender for the given areas; returns its
+/// id and the credential (shown once, stored hashed).
 pub async fn add_sender(
     store: &Store,
     name: &str,
+    areas: &[String],
     credential: Option<String>,
     now: i64,
 ) -> Result<(String, String), StoreError> {
     let credential = credential.unwrap_or_else(|| format!("bps_{}", random_token()));
     let id = random_token();
     sqlx::query(
-        "INSERT INTO postfach_senders (id, name, credential_sha256, created_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO postfach_senders (id, name, credential_sha256, created_at, kind, areas) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&id)
     .bind(name)
     .bind(hash(&credential))
     .bind(now)
+    .bind(SenderKind::Postfach.as_str())
+    .bind(areas.join(","))
     .execute(store.pool())
     .await?;
     Ok((id, credential))
 }
 
-/// The sender a bearer credential belongs to.
+/// Disables a sender by id or name; its credential stops working at once.
+/// Returns how many senders were disabled.
+pub async fn revoke_sender(store: &Store, id_or_name: &str, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "UPDATE postfach_senders SET disabled_at = $1 \
+         WHERE (id = $2 OR name = $2) AND disabled_at IS NULL",
+    )
+    .bind(now)
+    .bind(id_or_name)
+    .execute(store.pool())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The enabled sender a bearer credential belongs to.
 pub async fn authenticate(store: &Store, credential: &str) -> Result<Option<Sender>, StoreError> {
-    if credential.len() < 16 {
+    if credential.len() < 16 || credential.len() > 512 {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT id, name FROM postfach_senders WHERE credential_sha256 = $1")
-        .bind(hash(credential))
-        .fetch_optional(store.pool())
-        .await?;
+    let row = sqlx::query(
+        "SELECT id, name, kind, areas FROM postfach_senders \
+         WHERE credential_sha256 = $1 AND disabled_at IS NULL",
+    )
+    .bind(hash(credential))
+    .fetch_optional(store.pool())
+    .await?;
     Ok(row
         .map(|r| -> Result<Sender, sqlx::Error> {
             Ok(Sender {
                 id: text(&r, "id")?,
                 name: text(&r, "name")?,
+                kind: if text(&r, "kind")? == SenderKind::Anbieter.as_str() {
+                    SenderKind::Anbieter
+                } else {
+                    SenderKind::Postfach
+                },
+                areas: text(&r, "areas")?
+                    .split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(String::from)
+                    .collect(),
             })
         })
         .transpose()?)
@@ -162,70 +252,129 @@ fn required(value: &str, what: &str, max_chars: usize) -> Result<String, Deliver
     Ok(v.to_string())
 }
 
-/// The file type by its first bytes; the declared type must agree.
-fn sniff(data: &[u8]) -> Option<&'static str> {
+/// The file type by its first bytes, with the extension its name gets; the declared type must agree.
+fn sniff(data: &[u8]) -> Option<(&'static str, &'static str)> {
     if data.starts_with(b"%PDF-") {
-        Some("application/pdf")
+        Some(("application/pdf", "pdf"))
     } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
+        Some(("image/png", "png"))
     } else if data.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
+        Some(("image/jpeg", "jpg"))
     } else {
         None
     }
 }
 
-/// A file name without any path, quotes or control characters.
-fn clean_filename(name: &str) -> Result<String, DeliveryError> {
+/// Characters that would make a name look like something else: controls and
+/// the Unicode format characters (bidi overrides such as U+202E, zero-width
+/// joiners), with which "rechnung", U+202E, "fdp.exe" reads as "rechnungexe.pdf".
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(c as u32,
+            0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E
+            | 0x2060..=0x2069 | 0xFEFF | 0xFFF9..=0xFFFB)
+}
+
+/// A file name without any path, quotes, control or bidi characters, whose
+/// extension is the one of its real type.
+fn clean_filename(name: &str, extension: &str) -> Result<String, DeliveryError> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
+        .filter(|c| !is_deceptive(*c) && !matches!(c, '"' | '<' | '>' | ':' | '|' | '?' | '*'))
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
-    if cleaned.is_empty() || cleaned.chars().count() > 200 {
+    let stem = match cleaned.rsplit_once('.') {
+        Some((stem, _)) if !stem.trim().is_empty() => stem.trim_end().to_string(),
+        _ => cleaned,
+    };
+    if stem.is_empty() || stem.chars().count() > 200 {
         return Err(DeliveryError::Invalid(format!(
-            "Anhang „{name}“: Der Dateiname fehlt oder ist länger als 200 Zeichen."
+            "Anhang „{}“: Der Dateiname fehlt oder ist länger als 200 Zeichen.",
+            name.chars()
+                .filter(|c| !is_deceptive(*c))
+                .collect::<String>()
         )));
     }
-    Ok(cleaned)
+    Ok(format!("{stem}.{extension}"))
+}
+
+/// A file is what it claims only if it is whole: a PDF ends with `%%EOF`, an image decodes.
+fn is_whole(content_type: &str, data: &[u8]) -> bool {
+    match content_type {
+        "application/pdf" => {
+            let tail = &data[data.len().saturating_sub(1024)..];
+            let trimmed = tail
+                .iter()
+                .rposition(|b| !b.is_ascii_whitespace())
+                .map_or(&tail[..0], |i| &tail[..=i]);
+            trimmed.ends_with(b"%%EOF")
+        }
+        "image/png" => decodes(data, image::ImageFormat::Png),
+        "image/jpeg" => decodes(data, image::ImageFormat::Jpeg),
+        _ => false,
+    }
+}
+
+/// Decodes an image with bounded memory (a 5 MiB file can claim 100,000² pixels).
+fn decodes(data: &[u8], format: image::ImageFormat) -> bool {
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(data), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(12_000);
+    limits.max_image_height = Some(12_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    reader.decode().is_ok()
 }
 
 fn attachment(a: &AttachmentIn) -> Result<Attachment, DeliveryError> {
-    let filename = clean_filename(&a.filename)?;
+    let shown: String = a
+        .filename
+        .chars()
+        .filter(|c| !is_deceptive(*c))
+        .take(200)
+        .collect();
     let declared = a.content_type.trim().to_ascii_lowercase();
     if !matches!(
         declared.as_str(),
         "application/pdf" | "image/png" | "image/jpeg"
     ) {
         return Err(DeliveryError::UnsupportedType(format!(
-            "Anhang „{filename}“: Der Typ „{}“ ist nicht erlaubt (erlaubt: application/pdf, image/png, image/jpeg).",
-            a.content_type
+            "Anhang „{shown}“: Der Typ „{}“ ist nicht erlaubt (erlaubt: application/pdf, image/png, image/jpeg).",
+            a.content_type.chars().filter(|c| !is_deceptive(*c)).take(100).collect::<String>()
         )));
     }
     if a.content_base64.len() > MAX_ATTACHMENT_BYTES / 3 * 4 + 8 {
-        return Err(too_large(&filename));
+        return Err(too_large(&shown));
     }
     let data = base64::engine::general_purpose::STANDARD
         .decode(a.content_base64.trim())
         .map_err(|_| {
             DeliveryError::Invalid(format!(
-                "Anhang „{filename}“: content_base64 ist kein gültiges Base64."
+                "Anhang „{shown}“: content_base64 ist kein gültiges Base64."
             ))
         })?;
     if data.len() > MAX_ATTACHMENT_BYTES {
-        return Err(too_large(&filename));
+        return Err(too_large(&shown));
     }
-    match sniff(&data) {
-        Some(t) if t == declared => Ok(Attachment {
-            filename,
-            content_type: t,
-            data,
-        }),
-        _ => Err(DeliveryError::UnsupportedType(format!(
-            "Anhang „{filename}“: Der Inhalt ist kein {declared}."
-        ))),
+    let (content_type, extension) = match sniff(&data) {
+        Some((t, ext)) if t == declared => (t, ext),
+        _ => {
+            return Err(DeliveryError::UnsupportedType(format!(
+                "Anhang „{shown}“: Der Inhalt ist kein {declared}."
+            )))
+        }
+    };
+    if !is_whole(content_type, &data) {
+        return Err(DeliveryError::UnsupportedType(format!(
+            "Anhang „{shown}“: Die Datei ist unvollständig oder beschädigt ({declared})."
+        )));
     }
+    Ok(Attachment {
+        filename: clean_filename(&a.filename, extension)?,
+        content_type,
+        data,
+    })
 }
 
 fn too_large(filename: &str) -> DeliveryError {
@@ -256,8 +405,26 @@ pub fn validate(d: &Delivery) -> Result<Validated, DeliveryError> {
             MAX_TOTAL_BYTES / 1024 / 1024
         )));
     }
+    let recipient_issuer = d.recipient.issuer.clone().filter(|i| !i.is_empty());
+    let mut h = Sha256::new();
+    for part in [
+        recipient_issuer.as_deref().unwrap_or(""),
+        &recipient_subject,
+        &subject,
+        &body,
+    ] {
+        h.update(part.len().to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    for a in &attachments {
+        h.update(a.filename.len().to_le_bytes());
+        h.update(a.filename.as_bytes());
+        h.update(Sha256::digest(&a.data));
+    }
+    let payload_sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
     Ok(Validated {
-        recipient_issuer: d.recipient.issuer.clone().filter(|i| !i.is_empty()),
+        payload_sha256,
+        recipient_issuer,
         recipient_subject,
         sender_message_id,
         subject,
@@ -267,7 +434,8 @@ pub fn validate(d: &Delivery) -> Result<Validated, DeliveryError> {
 }
 
 /// Stores the message unless this sender already delivered this message id.
-/// Returns the message id and whether it was new.
+/// Returns the message id and whether it was new. A retry with the same id must
+/// carry the same message (else `Conflict`); concurrent retries store it once.
 pub async fn deliver(
     store: &Store,
     sender: &Sender,
@@ -277,20 +445,12 @@ pub async fn deliver(
     now: i64,
 ) -> Result<(String, bool), DeliveryError> {
     let mut tx = store.pool().begin().await?;
-    let existing = sqlx::query(
-        "SELECT id FROM postfach_messages WHERE sender_id = $1 AND sender_message_id = $2",
-    )
-    .bind(&sender.id)
-    .bind(&v.sender_message_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(row) = existing {
-        return Ok((text(&row, "id")?, false));
-    }
     let id = random_token();
-    sqlx::query(
-        "INSERT INTO postfach_messages (id, citizen_id, sender_id, sender_message_id, subject, body, sent_at, application_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    // Insert first: a concurrent twin waits on the unique key instead of both
+    // reading "nothing there" and one failing on insert.
+    let inserted = sqlx::query(
+        "INSERT INTO postfach_messages (id, citizen_id, sender_id, sender_message_id, subject, body, sent_at, application_id, payload_sha256) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sender_id, sender_message_id) DO NOTHING",
     )
     .bind(&id)
     .bind(citizen)
@@ -300,8 +460,24 @@ pub async fn deliver(
     .bind(&v.body)
     .bind(now)
     .bind(application)
+    .bind(&v.payload_sha256)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        let row = sqlx::query(
+            "SELECT id, payload_sha256 FROM postfach_messages WHERE sender_id = $1 AND sender_message_id = $2",
+        )
+        .bind(&sender.id)
+        .bind(&v.sender_message_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.rollback().await?;
+        if text(&row, "payload_sha256")? != v.payload_sha256 {
+            return Err(DeliveryError::Conflict(v.sender_message_id));
+        }
+        return Ok((text(&row, "id")?, false));
+    }
     for (position, a) in v.attachments.into_iter().enumerate() {
         let sha = Sha256::digest(&a.data)
             .iter()
@@ -355,15 +531,94 @@ mod tests {
         }
     }
 
+    const PDF: &[u8] = b"%PDF-1.7 x\n%%EOF\n";
+
+    fn png() -> Vec<u8> {
+        let mut out = Vec::new();
+        image::RgbImage::new(2, 2)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .unwrap();
+        out
+    }
+
     #[test]
     fn accepts_pdf_and_cleans_the_name() {
         let v = validate(&delivery(vec![file(
             "../../etc/Bescheid.pdf",
             "application/pdf",
-            b"%PDF-1.7 x",
+            PDF,
         )]))
         .unwrap();
         assert_eq!(v.attachments[0].filename, "Bescheid.pdf");
+    }
+
+    #[test]
+    fn the_extension_is_the_real_type_and_bidi_tricks_are_gone() {
+        let v = validate(&delivery(vec![
+            file("rechnung\u{202E}fdp.exe", "application/pdf", PDF),
+            file("foto.exe", "image/png", &png()),
+            file("scan", "image/png", &png()),
+        ]))
+        .unwrap();
+        let names: Vec<&str> = v.attachments.iter().map(|a| a.filename.as_str()).collect();
+        assert_eq!(names, ["rechnungfdp.pdf", "foto.png", "scan.png"]);
+    }
+
+    #[test]
+    fn refuses_files_that_are_not_whole() {
+        let err = validate(&delivery(vec![file(
+            "a.pdf",
+            "application/pdf",
+            b"%PDF-1.7 truncated",
+        )]))
+        .unwrap_err();
+        assert!(matches!(err, DeliveryError::UnsupportedType(_)), "{err}");
+        let mut broken = png();
+        broken.truncate(20);
+        let err = validate(&delivery(vec![file("a.png", "image/png", &broken)])).unwrap_err();
+        assert!(matches!(err, DeliveryError::UnsupportedType(_)), "{err}");
+        let err = validate(&delivery(vec![file(
+            "a.jpg",
+            "image/jpeg",
+            b"\xFF\xD8\xFF\xE0garbage",
+        )]))
+        .unwrap_err();
+        assert!(matches!(err, DeliveryError::UnsupportedType(_)), "{err}");
+    }
+
+    #[test]
+    fn the_payload_hash_covers_what_the_message_says() {
+        let a = validate(&delivery(vec![])).unwrap();
+        let mut other = delivery(vec![]);
+        other.body = "Anderer Text".into();
+        let b = validate(&other).unwrap();
+        let mut to_someone_else = delivery(vec![]);
+        to_someone_else.recipient.subject = "other".into();
+        let c = validate(&to_someone_else).unwrap();
+        assert_eq!(
+            a.payload_sha256,
+            validate(&delivery(vec![])).unwrap().payload_sha256
+        );
+        assert_ne!(a.payload_sha256, b.payload_sha256);
+        assert_ne!(a.payload_sha256, c.payload_sha256);
+    }
+
+    #[test]
+    fn areas_bound_a_sender() {
+        let sender = |areas: &[&str]| Sender {
+            id: "s".into(),
+            name: "n".into(),
+            kind: SenderKind::Postfach,
+            areas: areas.iter().map(|a| a.to_string()).collect(),
+        };
+        assert!(sender(&["01002"]).reaches(Some("010020000000")));
+        assert!(!sender(&["01002"]).reaches(Some("010540056056")));
+        assert!(!sender(&["01002"]).reaches(None));
+        assert!(!sender(&[]).reaches(Some("010020000000")));
+        assert!(sender(&["*"]).reaches(Some("091620000000")));
+        assert_eq!(parse_area("bund").unwrap(), "*");
+        assert_eq!(parse_area("01054").unwrap(), "01054");
+        assert!(parse_area("0105").is_err() && parse_area("x").is_err());
     }
 
     #[test]

@@ -8,7 +8,8 @@ use crate::store::{int, text, Store, StoreError};
 use sqlx::Row;
 
 pub use delivery::{
-    add_sender, authenticate, deliver, validate, Delivery, DeliveryError, Sender, MAX_REQUEST_BYTES,
+    add_sender, authenticate, credential_sha256, deliver, parse_area, revoke_sender, validate,
+    Delivery, DeliveryError, Sender, SenderKind, MAX_REQUEST_BYTES,
 };
 
 #[derive(Debug, Clone)]

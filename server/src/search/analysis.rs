@@ -19,6 +19,15 @@ const STOP_WORDS: &[&str] = &[
 /// Linking morphemes (Fugenelemente) allowed between the parts of a compound.
 const LINKS: &[&str] = &["", "s", "es", "e", "n", "en", "er"];
 
+/// Bounds on the work one query word may cause, whatever it is: German
+/// compounds citizens type are far shorter ("Anwohnerparkausweis": 19,
+/// "Grundstücksverkehrsgenehmigung": 30). Longer words are matched exactly only.
+pub const MAX_SPLIT_LEN: usize = 40;
+/// One-letter-too-many variants cost a split per letter: only for short words.
+pub const MAX_DELETION_LEN: usize = 28;
+/// A compound part longer than this is not looked up (no lexicon word is longer).
+const MAX_PART_LEN: usize = 30;
+
 /// Folds case and umlauts so that "Führerschein", "fuehrerschein" and
 /// "fuhrerschein" become the same word.
 pub fn fold(word: &str) -> String {
@@ -65,7 +74,7 @@ impl Analyzer {
             lexicon: lexicon
                 .into_iter()
                 .map(fold)
-                .filter(|w| w.len() >= 3)
+                .filter(|w| (3..=MAX_PART_LEN).contains(&w.len()))
                 .collect(),
         }
     }
@@ -92,14 +101,14 @@ impl Analyzer {
     /// (with linking morphemes between them): "hundesteuer" → ["hund", "steuer"].
     pub fn split(&self, word: &str) -> Option<Vec<String>> {
         let n = word.len();
-        if n < 6 || !word.is_ascii() {
+        if !(6..=MAX_SPLIT_LEN).contains(&n) || !word.is_ascii() {
             return None;
         }
         // best[i]: fewest parts covering word[..i], and where the last part began.
         let mut best: Vec<Option<(usize, usize, usize)>> = vec![None; n + 1];
         best[0] = Some((0, 0, 0));
         for end in 3..=n {
-            for start in 0..=end.saturating_sub(3) {
+            for start in end.saturating_sub(MAX_PART_LEN)..=end.saturating_sub(3) {
                 // The whole word is no split of itself, even when it is a lexicon word.
                 if (start == 0 && end == n) || !self.lexicon.contains(&word[start..end]) {
                     continue;
@@ -138,7 +147,7 @@ impl Analyzer {
     /// A compound with one letter too many ("Anwohnerparkausweiss"): the split
     /// of the first variant without one of its letters that splits, if any.
     fn split_with_one_deletion(&self, word: &str) -> Option<Vec<String>> {
-        if word.len() < 8 || !word.is_ascii() {
+        if !(8..=MAX_DELETION_LEN).contains(&word.len()) || !word.is_ascii() {
             return None;
         }
         (0..word.len()).rev().find_map(|i| {
@@ -206,6 +215,23 @@ mod tests {
         assert_eq!(fold("fuehrerschein"), "fuhrerschein");
         assert_eq!(fold("FUHRERSCHEIN"), "fuhrerschein");
         assert_eq!(fold("Straße"), "strasse");
+    }
+
+    #[test]
+    fn the_work_for_one_word_is_bounded_by_its_length() {
+        let a = analyzer();
+        let long = "hund".repeat(11);
+        assert!(long.len() > MAX_SPLIT_LEN);
+        assert_eq!(
+            a.split(&long),
+            None,
+            "no split beyond {MAX_SPLIT_LEN} letters"
+        );
+        let endless = "a".repeat(10_000);
+        assert!(a.query_terms(&endless).len() <= 2, "exact terms only");
+        let typo = format!("{}x", "hundesteuer".repeat(3));
+        assert!(typo.len() > MAX_DELETION_LEN);
+        assert_eq!(a.split_with_one_deletion(&typo), None);
     }
 
     #[test]

@@ -144,6 +144,9 @@ impl SearchIndex {
         })
     }
 
+    /// At most this many words of a query count; the rest is ignored.
+    pub const MAX_QUERY_WORDS: usize = 10;
+
     pub fn search(
         &self,
         c: &Catalogue,
@@ -153,7 +156,7 @@ impl SearchIndex {
         let query_words: Vec<String> = words(&req.query)
             .into_iter()
             .filter(|w| !is_stop_word(w))
-            .take(12)
+            .take(Self::MAX_QUERY_WORDS)
             .collect();
         if query_words.is_empty() {
             return SearchResults::default();
@@ -260,7 +263,12 @@ impl SearchIndex {
                     Box::new(BoostQuery::new(Box::new(q), weight * boost)),
                 ));
             }
-            if known || !matches!(*field_name, "name" | "keywords") {
+            // Fuzzy and prefix terms only for words of a plausible length:
+            // their automata grow with the word.
+            if known
+                || !matches!(*field_name, "name" | "keywords")
+                || word.len() > crate::search::analysis::MAX_SPLIT_LEN
+            {
                 continue;
             }
             // Two edits only for mid-length words: the automaton for long words costs
@@ -296,7 +304,10 @@ impl SearchIndex {
         let words: Vec<String> = query_words
             .iter()
             .map(|w| {
-                if self.vocabulary.contains_key(w) || !self.synonyms.get(w).is_empty() {
+                if self.vocabulary.contains_key(w)
+                    || !self.synonyms.get(w).is_empty()
+                    || w.len() > crate::search::analysis::MAX_SPLIT_LEN
+                {
                     return w.clone();
                 }
                 let max = 2.min(w.len() / 3 + 1);

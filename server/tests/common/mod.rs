@@ -59,6 +59,9 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Seals the test databases' signing keys (base64 of 32 bytes; tests only).
+pub const TEST_SEALING_KEY: &str = "dGVzdC1zZWFsaW5nLWtleS0xMjM0NTY3ODkwMTIzNDU=";
+
 pub fn config(database_url: String) -> Config {
     Config {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -69,12 +72,15 @@ pub fn config(database_url: String) -> Config {
         catalogue_dir: repo("catalogue"),
         assets_dir: repo("assets"),
         trust_forwarded_host: false,
-        page_cache_entries: 1000,
+        demo: false,
+        limits: buergerportal::config::Limits::default(),
         public_https: false,
         oidc: buergerportal::config::OidcSettings::none(),
         session_idle_minutes: 30,
         session_max_minutes: 720,
-        form_providers_file: repo("catalogue/formularanbieter.toml"),
+        form_providers_file: None,
+        signing_key_encryption_key: Some(TEST_SEALING_KEY.into()),
+        signing_key_encryption_key_file: None,
         handoff_issuer: "http://buergerportal.localhost".into(),
     }
 }
@@ -213,7 +219,11 @@ impl TestApp {
         let (state, router) = buergerportal::http::app(&config).await.expect("app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let limits = config.limits.clone();
+        tokio::spawn(async move {
+            buergerportal::http::edge::serve(listener, router, &limits, std::future::pending())
+                .await
+        });
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -1,0 +1,398 @@
+//! The state every handler reads: store, tenants, catalogue and search index,
+//! integrations (Servicekonto, form providers, signing keys) and the page cache.
+//! Swapped in place when another process changes the store.
+
+use super::assets::Assets;
+use super::cache::PageCache;
+use crate::auth::Oidc;
+use crate::catalogue::Catalogue;
+use crate::config::Config;
+use crate::keys::LeikaKey;
+use crate::search::synonyms::Synonyms;
+use crate::search::SearchIndex;
+use crate::store::Store;
+use crate::tenancy::Tenants;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+/// The catalogue and its search index, always of the same version: search hits
+/// point into the catalogue, so they are swapped together.
+pub struct Content {
+    pub catalogue: Arc<Catalogue>,
+    pub search: SearchIndex,
+}
+
+/// The rate limits of login, search and the delivery APIs, per client.
+pub struct RateLimits {
+    pub login: Option<super::edge::RateLimit>,
+    pub search: Option<super::edge::RateLimit>,
+    pub api: Option<super::edge::RateLimit>,
+    configs: Vec<super::edge::RateConfig>,
+}
+
+impl RateLimits {
+    fn new(limits: &crate::config::Limits, behind_proxy: bool) -> Self {
+        use super::edge::rate_limit;
+        let minute = Duration::from_secs(60);
+        let second = Duration::from_secs(1);
+        let login = rate_limit(
+            limits.rate_login_per_minute,
+            minute,
+            limits.rate_login_per_minute.min(10),
+            behind_proxy,
+            true,
+        );
+        let search = rate_limit(
+            limits.rate_search_per_second,
+            second,
+            limits.rate_search_per_second.saturating_mul(2),
+            behind_proxy,
+            false,
+        );
+        let api = rate_limit(
+            limits.rate_api_per_second,
+            second,
+            limits.rate_api_per_second.saturating_mul(2),
+            behind_proxy,
+            false,
+        );
+        let configs = [&login, &search, &api]
+            .into_iter()
+            .flatten()
+            .map(|(_, c)| c.clone())
+            .collect();
+        RateLimits {
+            login: login.map(|(l, _)| l),
+            search: search.map(|(l, _)| l),
+            api: api.map(|(l, _)| l),
+            configs,
+        }
+    }
+
+    /// Clients not seen for a while are forgotten, so the limiters' memory stays bounded.
+    pub fn forget_idle_clients(&self) {
+        for c in &self.configs {
+            c.limiter().retain_recent();
+            c.limiter().shrink_to_fit();
+        }
+    }
+}
+
+/// One search per core but one: the last core always serves pages.
+fn search_slots() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// What the search index is built with besides the catalogue.
+#[derive(Clone, Default)]
+pub struct SearchConfig {
+    pub synonyms: Synonyms,
+    pub lexicon: Vec<String>,
+}
+
+impl SearchConfig {
+    pub fn load(catalogue_dir: &std::path::Path) -> Result<SearchConfig, String> {
+        let read = |name: &str| {
+            std::fs::read_to_string(catalogue_dir.join("search").join(name))
+                .map_err(|e| format!("search/{name}: {e}"))
+        };
+        let synonyms = Synonyms::parse("search/synonyms.txt", &read("synonyms.txt")?)?;
+        let lexicon = read("lexicon.txt")?
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        Ok(SearchConfig { synonyms, lexicon })
+    }
+
+    pub fn build(&self, catalogue: Arc<Catalogue>) -> Result<Content, String> {
+        let search = SearchIndex::build(&catalogue, self.synonyms.clone(), &self.lexicon)
+            .map_err(|e| format!("Suchindex: {e}"))?;
+        Ok(Content { catalogue, search })
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(pub(super) Arc<Inner>);
+
+pub(super) struct Inner {
+    store: Store,
+    tenants: RwLock<Arc<Tenants>>,
+    content: RwLock<Arc<Content>>,
+    search_config: SearchConfig,
+    /// Service page views not yet written to the store, and the totals for ranking.
+    views_pending: Mutex<HashMap<String, u64>>,
+    views: RwLock<Arc<HashMap<LeikaKey, u64>>>,
+    views_loaded: std::sync::atomic::AtomicBool,
+    assets: Assets,
+    cache: PageCache,
+    trust_forwarded_host: bool,
+    oidc: Option<Arc<Oidc>>,
+    public_https: bool,
+    pub(super) session_idle_minutes: i64,
+    session_max_secs: i64,
+    pub(super) csp: axum::http::HeaderValue,
+    providers: crate::handoff::Providers,
+    /// None: no sealing key configured, so no signing keys and no hand-offs.
+    keys: RwLock<Option<Arc<crate::handoff::KeySet>>>,
+    sealer: Option<crate::handoff::keys::Sealer>,
+    handoff_issuer: String,
+    pub(super) limits: crate::config::Limits,
+    /// Searches run at most this many at a time, so that search load cannot
+    /// take every worker thread from page delivery.
+    pub(super) search_slots: tokio::sync::Semaphore,
+    rates: RateLimits,
+    /// For server-to-server calls to form providers; never follows redirects.
+    http: openidconnect::reqwest::Client,
+}
+
+/// The outside parties the portal works with: the Servicekonto, the form
+/// providers, and the keys that sign hand-offs to them.
+pub struct Integrations {
+    pub oidc: Option<Oidc>,
+    pub providers: crate::handoff::Providers,
+    pub keys: Option<crate::handoff::KeySet>,
+    pub sealer: Option<crate::handoff::keys::Sealer>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        tenants: Arc<Tenants>,
+        content: Content,
+        search_config: SearchConfig,
+        assets: Assets,
+        handoff: Integrations,
+        config: &Config,
+    ) -> Self {
+        let oidc = handoff.oidc;
+        let form_origins: Vec<String> = oidc
+            .iter()
+            .map(Oidc::origin)
+            .chain(handoff.providers.all().iter().filter_map(|p| p.origin()))
+            .collect();
+        AppState(Arc::new(Inner {
+            store,
+            tenants: RwLock::new(tenants),
+            content: RwLock::new(Arc::new(content)),
+            search_config,
+            views_pending: Mutex::new(HashMap::new()),
+            views: RwLock::new(Arc::new(HashMap::new())),
+            views_loaded: std::sync::atomic::AtomicBool::new(false),
+            assets,
+            cache: PageCache::new(
+                config.limits.page_cache_mb * 1024 * 1024,
+                config.limits.page_cache_tenant_mb * 1024 * 1024,
+            ),
+            trust_forwarded_host: config.trust_forwarded_host,
+            oidc: oidc.map(Arc::new),
+            public_https: config.public_https,
+            session_idle_minutes: config.session_idle_minutes.max(1),
+            session_max_secs: config.session_max_minutes.max(1) * 60,
+            csp: super::middleware::content_security_policy(&form_origins),
+            providers: handoff.providers,
+            keys: RwLock::new(handoff.keys.map(Arc::new)),
+            sealer: handoff.sealer,
+            handoff_issuer: config.handoff_issuer.clone(),
+            limits: config.limits.clone(),
+            search_slots: tokio::sync::Semaphore::new(search_slots()),
+            rates: RateLimits::new(&config.limits, config.trust_forwarded_host),
+            http: openidconnect::reqwest::ClientBuilder::new()
+                .redirect(openidconnect::reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
+        }))
+    }
+
+    pub fn providers(&self) -> &crate::handoff::Providers {
+        &self.0.providers
+    }
+
+    /// The signing keys; None when hand-offs are off (no sealing key).
+    pub fn keys(&self) -> Option<Arc<crate::handoff::KeySet>> {
+        self.0
+            .keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn handoff_issuer(&self) -> &str {
+        &self.0.handoff_issuer
+    }
+
+    pub fn http(&self) -> &openidconnect::reqwest::Client {
+        &self.0.http
+    }
+
+    /// Picks up a key rotation made by the CLI or another instance.
+    pub async fn reload_keys(&self) -> Result<(), crate::handoff::keys::KeyError> {
+        let Some(sealer) = &self.0.sealer else {
+            return Ok(());
+        };
+        let keys =
+            crate::handoff::KeySet::load(self.store(), sealer, crate::clock::now_unix()).await?;
+        *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        Ok(())
+    }
+
+    /// The Servicekonto, when one is configured.
+    pub fn oidc(&self) -> Option<&Oidc> {
+        self.0.oidc.as_deref()
+    }
+
+    pub fn public_https(&self) -> bool {
+        self.0.public_https
+    }
+
+    pub fn trust_forwarded_host(&self) -> bool {
+        self.0.trust_forwarded_host
+    }
+
+    pub fn session_max_secs(&self) -> i64 {
+        self.0.session_max_secs
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn tenants(&self) -> Arc<Tenants> {
+        self.0
+            .tenants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn content(&self) -> Arc<Content> {
+        self.0
+            .content
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn catalogue(&self) -> Arc<Catalogue> {
+        self.content().catalogue.clone()
+    }
+
+    pub fn views(&self) -> Arc<HashMap<LeikaKey, u64>> {
+        self.0
+            .views
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn count_view(&self, leika: &str) {
+        *self
+            .0
+            .views_pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(leika.to_string())
+            .or_insert(0) += 1;
+    }
+
+    pub fn assets(&self) -> &Assets {
+        &self.0.assets
+    }
+
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.0.rates
+    }
+
+    pub fn cache(&self) -> &PageCache {
+        &self.0.cache
+    }
+
+    pub fn set_content(&self, content: Content) {
+        *self.0.content.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(content);
+    }
+
+    pub fn set_tenants(&self, tenants: Arc<Tenants>) {
+        *self.0.tenants.write().unwrap_or_else(|e| e.into_inner()) = tenants;
+    }
+
+    /// Picks up imports and tenant changes made by other processes (the `import`
+    /// command, other instances) by comparing versions in the store.
+    pub async fn refresh(&self) -> Result<(), crate::store::StoreError> {
+        let versions = sqlx::query("SELECT (SELECT MAX(id) FROM catalogue_imports) AS c, (SELECT CAST(COALESCE(SUM(version), 0) + COUNT(*) AS BIGINT) FROM tenants) AS t")
+            .fetch_one(self.store().pool())
+            .await?;
+        let catalogue_version = crate::store::int(&versions, "c")?.unwrap_or(0);
+        if catalogue_version != self.catalogue().version {
+            if let Some(c) = Catalogue::load(self.store()).await? {
+                let config = self.0.search_config.clone();
+                let built = tokio::task::spawn_blocking(move || config.build(Arc::new(c))).await;
+                match built {
+                    Ok(Ok(content)) => {
+                        tracing::info!(
+                            version = content.catalogue.version,
+                            "Katalog und Suchindex neu geladen"
+                        );
+                        self.set_content(content);
+                    }
+                    Ok(Err(e)) => tracing::error!("{e}"),
+                    Err(e) => tracing::error!("Suchindex: {e}"),
+                }
+            }
+        }
+        let tenant_sum = crate::store::int(&versions, "t")?.unwrap_or(0);
+        let current: i64 = self.tenants().all().iter().map(|t| t.version + 1).sum();
+        if tenant_sum != current {
+            self.set_tenants(Arc::new(Tenants::load(self.store()).await?));
+        }
+        self.flush_views().await
+    }
+
+    /// Adds the counted page views to the store and reloads the totals.
+    async fn flush_views(&self) -> Result<(), crate::store::StoreError> {
+        let pending = std::mem::take(
+            &mut *self
+                .0
+                .views_pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        // Totals are read once at start and then only after new views were written.
+        let loaded = self
+            .0
+            .views_loaded
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if pending.is_empty() && loaded {
+            return Ok(());
+        }
+        for (leika, n) in &pending {
+            sqlx::query(
+                "INSERT INTO service_views (leika, views) VALUES ($1, $2) \
+                 ON CONFLICT (leika) DO UPDATE SET views = service_views.views + excluded.views",
+            )
+            .bind(leika)
+            .bind(*n as i64)
+            .execute(self.store().pool())
+            .await?;
+        }
+        let mut totals = HashMap::new();
+        for row in sqlx::query("SELECT leika, views FROM service_views")
+            .fetch_all(self.store().pool())
+            .await?
+        {
+            if let Ok(key) = LeikaKey::parse(&crate::store::text(&row, "leika")?) {
+                totals.insert(key, crate::store::int(&row, "views")?.unwrap_or(0) as u64);
+            }
+        }
+        *self.0.views.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(totals);
+        self.0
+            .views_loaded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}
