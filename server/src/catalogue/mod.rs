@@ -8,6 +8,7 @@ pub mod model;
 mod persist;
 pub mod read;
 pub mod sources;
+pub mod xzufi;
 
 pub use import::{import, import_for, ImportError, ImportOutcome, ImportPaths};
 pub use read::Catalogue;
