@@ -113,6 +113,13 @@ impl PageCache {
         pages.pages.insert(uri, Entry { body, content_type });
     }
 
+    /// Whether a page of the tenant is held, in whatever version.
+    pub fn contains(&self, tenant: i64, uri: &str) -> bool {
+        self.tenants
+            .get(&tenant)
+            .is_some_and(|t| t.pages.contains_key(uri))
+    }
+
     /// Bytes and pages held for a tenant (after pending evictions ran).
     pub fn tenant_usage(&self, tenant: i64) -> (u64, u64) {
         self.tenants.run_pending_tasks();

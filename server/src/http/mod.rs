@@ -170,17 +170,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Sessions in the database; the cookie is set only once a login starts.
 fn session_layer(state: &AppState) -> tower_sessions::SessionManagerLayer<DbSessionStore> {
-    tower_sessions::SessionManagerLayer::new(DbSessionStore(state.store().clone()))
-        .with_name(cache::session_cookie_name(state.public_https()))
+    sessions(
+        state.store().clone(),
+        state.public_https(),
+        state.0.session_idle_minutes,
+    )
+}
+
+/// Sessions in the database; the cookie is set only once a login starts.
+pub fn sessions(
+    store: crate::store::Store,
+    https: bool,
+    idle_minutes: i64,
+) -> tower_sessions::SessionManagerLayer<DbSessionStore> {
+    tower_sessions::SessionManagerLayer::new(DbSessionStore(store))
+        .with_name(cache::session_cookie_name(https))
         .with_http_only(true)
         // Lax, not Strict: the provider's redirect back is a cross-site navigation.
         .with_same_site(tower_sessions::cookie::SameSite::Lax)
-        .with_secure(state.public_https())
+        .with_secure(https)
         .with_path("/")
         .with_expiry(tower_sessions::Expiry::OnInactivity(
-            time::Duration::minutes(state.0.session_idle_minutes),
+            time::Duration::minutes(idle_minutes),
         ))
         // Every request of a session moves its idle deadline.
         .with_always_save(true)

@@ -157,8 +157,12 @@ fn postgres_template() -> &'static str {
                     .fetch_all(&pool)
                     .await
                     .unwrap();
+            // Only those of test processes that are gone: others may run beside us.
             for row in old {
                 let db: String = sqlx::Row::get(&row, 0);
+                if owner_alive(&db) {
+                    continue;
+                }
                 let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
                     .execute(&pool)
                     .await;
@@ -172,6 +176,17 @@ fn postgres_template() -> &'static str {
         prepared(postgres_url(&name));
         name
     })
+}
+
+/// Whether the test process that made a database (`bp_tmpl_<pid>`, `bp_t_<pid>_<n>`) still runs.
+fn owner_alive(db: &str) -> bool {
+    let pid = db
+        .trim_start_matches("bp_tmpl_")
+        .trim_start_matches("bp_t_")
+        .split('_')
+        .next()
+        .unwrap_or("");
+    !pid.is_empty() && Path::new("/proc").join(pid).exists()
 }
 
 /// A fresh database of the given backend, already prepared.
