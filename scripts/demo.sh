@@ -42,7 +42,10 @@ BIND=127.0.0.1:3001 \
   target/debug/formulardienst &
 pids+=($!)
 
-OIDC_ISSUER=http://127.0.0.1:3002 \
+# DEMO=true: the demo form provider and its published credential are live,
+# and the hand-off keys are sealed with the published demo key. Never in production.
+DEMO=true \
+  OIDC_ISSUER=http://127.0.0.1:3002 \
   OIDC_CLIENT_SECRET=buergerportal-dev-secret \
   target/debug/buergerportal serve &
 pids+=($!)

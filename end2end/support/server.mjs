@@ -76,7 +76,8 @@ function runCommand(bin, args, env) {
  * - `port`: listen on this port (from `freePort()`), otherwise a free one is picked
  * - `env`: extra environment variables for `serve` (and `sender-add`), e.g.
  *   `{ OIDC_ISSUER, OIDC_CLIENT_SECRET }`; they override the defaults below
- * - `senders`: `[{ name, credential }]`, created with `buergerportal sender-add` in the
+ * - `senders`: `[{ name, credential, areas }]` (areas default `['01']`, Schleswig-Holstein),
+ *   created with `buergerportal sender-add` in the
  *   same DATA_DIR before the server starts (the credential is the Bearer token of the
  *   Postfach delivery API)
  */
@@ -96,11 +97,17 @@ export async function startServer({ port: wantedPort, env: extraEnv = {}, sender
     SOURCES_DIR: process.env.SOURCES_DIR ?? path.join(REPO, '..', 'shared', 'data', 'raw'),
     ASSETS_DIR: path.join(REPO, 'assets'),
     RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    // Seals the hand-off signing keys (base64 of 32 bytes; for tests only).
+    SIGNING_KEY_ENCRYPTION_KEY: 'dGVzdC1zZWFsaW5nLWtleS0xMjM0NTY3ODkwMTIzNDU=',
+    // The tests log in and search from one address far more often than a citizen.
+    RATE_LOGIN_PER_MINUTE: '6000',
+    RATE_SEARCH_PER_SECOND: '1000',
+    RATE_API_PER_SECOND: '1000',
     ...extraEnv,
   };
   try {
-    for (const { name, credential } of senders) {
-      const args = ['sender-add', '--name', name];
+    for (const { name, credential, areas = ['01'] } of senders) {
+      const args = ['sender-add', '--name', name, ...areas.flatMap((a) => ['--area', a])];
       if (credential !== undefined) args.push('--credential', credential);
       await runCommand(bin, args, env);
     }
