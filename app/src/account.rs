@@ -202,6 +202,18 @@ pub fn consent(p: ConsentPage) -> impl IntoView {
     }
 }
 
+pub fn handoff(p: HandoffPage) -> impl IntoView {
+    view! {
+        <h1>"Weiter zum Antrag: " {p.service_name}</h1>
+        <p class="lead">"Ihr Antrag öffnet sich beim Formulardienst „" {p.provider_name} "“."</p>
+        <form method="post" action=p.action data-auto-submit="">
+            <input type="hidden" name="token" value=p.token />
+            <button type="submit">"Weiter zum Antrag"</button>
+        </form>
+        <script src=p.script_url defer></script>
+    }
+}
+
 pub fn applications(p: ApplicationsPage) -> impl IntoView {
     if p.applications.is_empty() {
         return view! {

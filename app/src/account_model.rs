@@ -86,6 +86,19 @@ pub struct ConsentPage {
     pub back_href: String,
 }
 
+/// After consent, for providers that take the token in a form POST: the
+/// citizen's browser posts it, so it never appears in a URL.
+#[derive(Debug, Clone)]
+pub struct HandoffPage {
+    pub service_name: String,
+    pub provider_name: String,
+    /// The provider's form URL: the form's action.
+    pub action: String,
+    pub token: String,
+    /// Submits the form right away where JavaScript runs; the button does it without.
+    pub script_url: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct ApplicationsPage {
     pub applications: Vec<ApplicationItem>,

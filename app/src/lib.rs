@@ -28,6 +28,7 @@ pub enum Page {
     Message(MessagePage),
     Notice(NoticePage),
     Consent(ConsentPage),
+    Handoff(HandoffPage),
     Applications(ApplicationsPage),
 }
 
@@ -49,6 +50,7 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::Message(p) => account::message(p).into_any(),
             Page::Notice(p) => account::notice(p).into_any(),
             Page::Consent(p) => account::consent(p).into_any(),
+            Page::Handoff(p) => account::handoff(p).into_any(),
             Page::Applications(p) => account::applications(p).into_any(),
         };
         let html = layout::document(shell, title, crumbs, body).to_html();

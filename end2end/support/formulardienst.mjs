@@ -1,8 +1,11 @@
-// Starts the reference form service (`formulardienst`) on a given port, waits
-// until /healthz answers, and stops it with SIGTERM.
+// Starts the reference form service (`formulardienst`) on a given port with a
+// fresh temporary DATA_DIR, waits until /healthz answers, and stops it with
+// SIGTERM (and removes the folder).
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO } from './server.mjs';
 
@@ -11,10 +14,11 @@ export async function startFormService({ port, env }) {
   if (!existsSync(bin)) {
     throw new Error(`${bin} not found: build it with \`cargo build -p formulardienst\` or set FD_BIN`);
   }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bp-formulardienst-'));
   const child = spawn(bin, [], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, BIND: `127.0.0.1:${port}`, RUST_LOG: 'warn', ...env },
+    env: { ...process.env, BIND: `127.0.0.1:${port}`, RUST_LOG: 'warn', DATA_DIR: dataDir, ...env },
   });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -43,10 +47,12 @@ export async function startFormService({ port, env }) {
     output: () => stderr,
     async stop() {
       process.removeListener('exit', killOnExit);
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

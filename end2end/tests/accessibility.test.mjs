@@ -45,6 +45,8 @@ const CITIZEN_PAGES = [
   ['message with attachment', () => `/postfach/${messageId}`, 200, hasAttachment],
   // Consent before the hand-off (or, for an Amt, the request to choose the Gemeinde first).
   ['Online beantragen: consent', '/leistungen/99102013002000/beantragen', 200],
+  // After consent: the page whose form posts the token to the form provider (the Amt needs a Gemeinde).
+  ['Online beantragen: hand-off page', '/leistungen/99102013002000/beantragen?plz=24363', 200, handOffPage],
   ['Meine Anträge', '/mein-bereich/antraege', 200],
 ];
 
@@ -72,6 +74,17 @@ async function hasFavourite(page) {
 }
 async function listsMessages(page) {
   assert.ok((await page.locator('main table.messages tbody tr').count()) > 0, 'messages are listed');
+}
+async function handOffPage(page) {
+  // Where JavaScript runs, the page sends itself to the provider at once; here it must stay.
+  await page.route('**/assets/js/uebergabe.*.js', (r) => r.fulfill({ contentType: 'text/javascript; charset=utf-8', body: '' }));
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.getByRole('button', { name: 'Weiter zum Antragsformular' }).click(),
+  ]);
+  assert.equal(res.status(), 200, 'the hand-off page');
+  await page.getByRole('heading', { level: 1, name: /Weiter zum Antrag/ }).waitFor();
+  assert.equal(await page.locator('main form input[type=hidden][name=token]').count(), 1);
 }
 async function hasAttachment(page) {
   assert.equal(await page.locator('main a[download]').count(), 1, 'an attachment link');

@@ -1,8 +1,9 @@
 // The hand-off journey in headless Chromium with the real parts: the portal,
 // the Servicekonto test provider and the reference form service.
-// Login at substantiell → consent → prefilled form → submit → the status in
-// Meine Anträge and the receipt in the Postfach; declining consent passes no
-// personal data; a token works once; the Zwischenspeicher delivery style.
+// Login at substantiell → consent → the hand-off page posts the token to the
+// form service → prefilled form → submit → the status in Meine Anträge and the
+// receipt in the Postfach; no personal data and no token in any URL; declining
+// consent passes no personal data; a token works once; the Zwischenspeicher.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,7 @@ const CREDENTIAL = 'formulardienst-e2e-zugang';
 const AUDIENCE = 'urn:formulardienst:referenz';
 const ISSUER = 'http://buergerportal.localhost';
 const ELSTER = 'ELSTER-Zertifikat (substantiell)';
+const INSPECTION = 'formulardienst-e2e-einsicht';
 
 let op, browser, dir;
 const setups = {};
@@ -60,6 +62,7 @@ async function setup(delivery, portalPort) {
       PORTAL_JWKS_URL: `http://127.0.0.1:${portalPort}/.well-known/jwks.json`,
       PORTAL_API_URL: `http://127.0.0.1:${portalPort}`,
       RETURN_CREDENTIAL: CREDENTIAL,
+      INSPECTION_CREDENTIAL: INSPECTION,
     },
   });
   return { server, forms, formPort };
@@ -67,7 +70,7 @@ async function setup(delivery, portalPort) {
 
 before(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'bp-handoff-'));
-  const ports = { url: await freePort(), zwischenspeicher: await freePort() };
+  const ports = { formular: await freePort(), zwischenspeicher: await freePort() };
   const hosts = Object.values(TENANTS).map((t) => t.host);
   op = await startProvider({
     port: 0,
@@ -92,6 +95,40 @@ function decodePayload(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
+/** Every URL the context's pages request, from now on. */
+function recordUrls(context) {
+  const urls = [];
+  context.on('request', (r) => urls.push(r.url()));
+  return urls;
+}
+
+/** Personal data or a token must not appear in any URL, encoded or not. */
+function assertNoPersonalDataIn(urls) {
+  assert.ok(urls.length > 0, 'requests were recorded');
+  for (const url of urls) {
+    let decoded = url;
+    try {
+      decoded = decodeURIComponent(url.replaceAll('+', ' '));
+    } catch {
+      // keep the raw URL
+    }
+    for (const text of [url, decoded]) {
+      for (const secret of ['token=', 'Mustermann', 'Erika', 'erika@example.org', 'Heidestraße', 'Heidestrasse']) {
+        assert.ok(!text.includes(secret), `no ${secret} in ${url}`);
+      }
+    }
+  }
+}
+
+/** What the form service received for a Vorgang, through its authenticated inspection endpoint. */
+async function received(forms, vorgang) {
+  const res = await fetch(forms.url(`/api/uebergaben/${encodeURIComponent(vorgang)}`), {
+    headers: { authorization: `Bearer ${INSPECTION}` },
+  });
+  assert.equal(res.status, 200, 'the form service recorded the hand-off');
+  return res.json();
+}
+
 /** Logs in at substantiell through "Online beantragen" and returns on the consent page. */
 async function toConsent(page, server) {
   const service = server.url('kiel', `/leistungen/${GEWERBE}/beantragen`);
@@ -108,19 +145,38 @@ async function toConsent(page, server) {
   await page.getByRole('heading', { level: 1, name: /Online beantragen/ }).waitFor();
 }
 
-/** Submits the consent form and returns the token the browser carried to the form service. */
-async function handOff(page, { consent, formPort }) {
+/**
+ * Submits the consent form and follows the hand-off to the form service.
+ * Without JavaScript the hand-off page waits for "Weiter zum Antrag"; with it,
+ * the page sends itself. Returns the URL landed on and, for `formular`, the
+ * token the browser posted.
+ */
+async function handOff(page, { consent, formPort, javascript = false, delivery = 'formular' }) {
   if (consent) await page.getByLabel(/diese Daten dürfen/).check();
-  await Promise.all([
-    page.waitForURL((u) => u.port === String(formPort)),
-    page.getByRole('button', { name: 'Weiter zum Antragsformular' }).click(),
-  ]);
-  return new URL(page.url());
+  const onFormService = (u) => new URL(u).port === String(formPort);
+  const posted = delivery === 'formular' ? page.waitForRequest((r) => r.method() === 'POST' && onFormService(r.url())) : null;
+  const arrived = page.waitForURL((u) => u.port === String(formPort));
+  await page.getByRole('button', { name: 'Weiter zum Antragsformular' }).click();
+  if (delivery === 'formular' && !javascript) {
+    await page.getByRole('heading', { level: 1, name: /Weiter zum Antrag/ }).waitFor();
+    const main = await page.locator('main').innerText();
+    assert.match(main, /Ihr Antrag öffnet sich beim Formulardienst „Referenz-Formulardienst“/);
+    await page.getByRole('button', { name: 'Weiter zum Antrag', exact: true }).click();
+  }
+  await arrived;
+  const landed = new URL(page.url());
+  if (!posted) return { landed };
+  const request = await posted;
+  assert.equal(request.headers()['content-type'], 'application/x-www-form-urlencoded');
+  const token = new URLSearchParams(request.postData()).get('token');
+  assert.ok(token, 'the token travels in the form body');
+  return { landed, token };
 }
 
-test('login at substantiell, consent, prefilled form, submit: status in Meine Anträge, receipt in the Postfach', async () => {
-  const { server, forms, formPort } = setups.url;
-  const context = await browser.newContext();
+test('login at substantiell, consent, prefilled form, submit: status in Meine Anträge, receipt in the Postfach (no JavaScript)', async () => {
+  const { server, forms, formPort } = setups.formular;
+  const context = await browser.newContext({ javaScriptEnabled: false, locale: 'de-DE' });
+  const urls = recordUrls(context);
   const page = await context.newPage();
   await toConsent(page, server);
   const body = await page.locator('main').innerText();
@@ -128,9 +184,9 @@ test('login at substantiell, consent, prefilled form, submit: status in Meine An
     assert.ok(body.includes(expected), `consent page lists ${expected}`);
   }
 
-  const landed = await handOff(page, { consent: true, formPort });
-  const token = landed.searchParams.get('token');
-  assert.ok(token, 'URL delivery carries the token');
+  const { landed, token } = await handOff(page, { consent: true, formPort });
+  assert.equal(landed.pathname, `/antrag/${GEWERBE}`);
+  assert.equal(landed.search, '', 'nothing in the query');
   const claims = decodePayload(token);
   assert.equal(claims.aud, AUDIENCE);
   assert.equal(claims.iss, ISSUER);
@@ -139,8 +195,7 @@ test('login at substantiell, consent, prefilled form, submit: status in Meine An
   assert.equal(claims.person.family_name, 'Mustermann');
   assert.equal(claims.person.address.postal_code, '24103');
   assert.ok(claims.exp - claims.iat <= 300, 'short-lived');
-  const received = await (await fetch(forms.url('/api/uebergaben/letzte'))).json();
-  assert.deepEqual(received, claims, 'the form service received exactly this');
+  assert.deepEqual(await received(forms, claims.vorgang), claims, 'the form service received exactly this');
   assert.equal(await page.getByLabel('Nachname').inputValue(), 'Mustermann');
   assert.equal(await page.getByLabel('PLZ').inputValue(), '24103');
 
@@ -168,20 +223,33 @@ test('login at substantiell, consent, prefilled form, submit: status in Meine An
   assert.match(pdf.headers['content-disposition'], /^attachment/);
   assert.match(pdf.headers['content-security-policy'], /sandbox/, 'a download never runs as a page');
 
-  // The same token a second time: refused by the form service.
-  const replay = await page.goto(landed.href);
-  assert.equal(replay.status(), 410);
-  assert.equal(await page.getByLabel('Nachname').count(), 0, 'no form for a used token');
+  assertNoPersonalDataIn(urls);
+
+  // The same token a second time: refused by the form service, before and after a restart.
+  const replay = await fetch(forms.url(`/antrag/${GEWERBE}`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token }),
+  });
+  assert.equal(replay.status, 410);
+  const html = await replay.text();
+  assert.match(html, /bereits_verwendet/);
+  assert.ok(!html.includes('name="nachname"'), 'no form for a used token');
+  // Tokens in a URL are refused unread.
+  const inUrl = await fetch(forms.url(`/antrag/${GEWERBE}?token=${token}`));
+  assert.equal(inUrl.status, 400);
+  assert.match(await inUrl.text(), /token_in_adresse/);
   await context.close();
 });
 
-test('declining consent passes only the service, municipality and office', async () => {
-  const { server, forms, formPort } = setups.url;
-  const context = await browser.newContext();
+test('declining consent passes only the service, municipality and office (JavaScript sends the hand-off page)', async () => {
+  const { server, forms, formPort } = setups.formular;
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const urls = recordUrls(context);
   const page = await context.newPage();
   await toConsent(page, server);
-  const landed = await handOff(page, { consent: false, formPort });
-  const claims = decodePayload(landed.searchParams.get('token'));
+  const { token } = await handOff(page, { consent: false, formPort, javascript: true });
+  const claims = decodePayload(token);
   assert.deepEqual(
     Object.keys(claims).sort(),
     ['ars', 'aud', 'behoerde', 'einwilligung', 'exp', 'gemeinde', 'iat', 'iss', 'jti', 'leika', 'leistung', 'mandant', 'nbf', 'rueckkehr_url', 'vorgang']
@@ -190,21 +258,30 @@ test('declining consent passes only the service, municipality and office', async
   );
   assert.equal(claims.einwilligung, false);
   assert.ok(!JSON.stringify(claims).includes('Mustermann'), 'no personal data anywhere in the token');
-  const received = await (await fetch(forms.url('/api/uebergaben/letzte'))).json();
-  assert.deepEqual(received, claims);
+  assert.deepEqual(await received(forms, claims.vorgang), claims);
   assert.equal(await page.getByLabel('Nachname').inputValue(), '');
+  assertNoPersonalDataIn(urls);
   await context.close();
+});
+
+test('the inspection endpoint of the form service needs its credential', async () => {
+  const { forms } = setups.formular;
+  assert.equal((await fetch(forms.url('/api/uebergaben/letzte'))).status, 401, 'the old open endpoint is gone');
+  const wrong = await fetch(forms.url('/api/uebergaben/BP-1'), { headers: { authorization: 'Bearer falsch' } });
+  assert.equal(wrong.status, 401);
 });
 
 test('Zwischenspeicher delivery: the URL carries a one-time cache id, not the token', async () => {
   const { server, formPort } = setups.zwischenspeicher;
-  const context = await browser.newContext();
+  const context = await browser.newContext({ javaScriptEnabled: false, locale: 'de-DE' });
+  const urls = recordUrls(context);
   const page = await context.newPage();
   await toConsent(page, server);
-  const landed = await handOff(page, { consent: true, formPort });
+  const { landed } = await handOff(page, { consent: true, formPort, delivery: 'zwischenspeicher' });
   assert.equal(landed.searchParams.get('token'), null);
   assert.ok(landed.searchParams.get('cache'), 'a cache id');
   assert.equal(await page.getByLabel('Nachname').inputValue(), 'Mustermann');
+  assertNoPersonalDataIn(urls);
   const again = await page.goto(landed.href);
   assert.ok(again.status() >= 400, 'a cache id works once');
   await context.close();

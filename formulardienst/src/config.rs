@@ -3,6 +3,7 @@
 
 use reqwest::Url;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:3001";
@@ -11,6 +12,7 @@ pub const DEFAULT_ISSUER: &str = "http://buergerportal.localhost";
 pub const DEFAULT_JWKS_URL: &str = "http://127.0.0.1:3000/.well-known/jwks.json";
 pub const DEFAULT_PORTAL_API_URL: &str = "http://127.0.0.1:3000";
 pub const DEFAULT_RETURN_CREDENTIAL: &str = "formulardienst-demo-zugang";
+pub const DEFAULT_DATA_DIR: &str = "data-formulardienst";
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -26,6 +28,10 @@ pub struct Config {
     pub return_credential: String,
     /// How soon an unknown `kid` may trigger another JWKS fetch (not an env var; tests lower it).
     pub jwks_refetch_interval: Duration,
+    /// Where the SQLite file with used token ids and received applications lives.
+    pub data_dir: PathBuf,
+    /// Bearer credential for `GET /api/uebergaben/{vorgang}`; `None`: the route does not exist.
+    pub inspection_credential: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +52,8 @@ impl Default for Config {
             portal_api_url: Url::parse(DEFAULT_PORTAL_API_URL).expect("valid default URL"),
             return_credential: DEFAULT_RETURN_CREDENTIAL.into(),
             jwks_refetch_interval: Duration::from_secs(10),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            inspection_credential: None,
         }
     }
 }
@@ -74,6 +82,8 @@ impl Config {
                 get("PORTAL_API_URL", DEFAULT_PORTAL_API_URL),
             )?,
             return_credential: get("RETURN_CREDENTIAL", DEFAULT_RETURN_CREDENTIAL),
+            data_dir: PathBuf::from(get("DATA_DIR", DEFAULT_DATA_DIR)),
+            inspection_credential: Some(get("INSPECTION_CREDENTIAL", "")).filter(|c| !c.is_empty()),
             ..Config::default()
         })
     }
@@ -96,6 +106,14 @@ mod tests {
         assert_eq!(c.bind.to_string(), DEFAULT_BIND);
         assert_eq!(c.audience, DEFAULT_AUDIENCE);
         assert_eq!(c.return_credential, DEFAULT_RETURN_CREDENTIAL);
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(
+            c.inspection_credential, None,
+            "inspection is off unless set"
+        );
+        let c = Config::from_lookup(|n| (n == "INSPECTION_CREDENTIAL").then(|| "geheim".into()))
+            .unwrap();
+        assert_eq!(c.inspection_credential.as_deref(), Some("geheim"));
     }
 
     #[test]

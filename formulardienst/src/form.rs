@@ -3,14 +3,14 @@
 
 use crate::html::{self, esc};
 use crate::token::{Claims, Person};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 
 pub const PREFILLED: &str = "aus dem Servicekonto übernommen";
 pub const NOT_TRANSMITTED: &str = "nicht übermittelt";
 
 /// What the citizen typed (or what was prefilled).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Eingaben {
     pub vorname: String,

@@ -5,42 +5,44 @@
 use crate::token::TokenError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, PublicKeyUse};
+use jsonwebtoken::DecodingKey;
 use serde::Deserialize;
+use serde_json::Value;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
+/// Read key by key: one key of a type we do not know must not hide the others.
 #[derive(Debug, Deserialize)]
 struct JwkSet {
-    keys: Vec<Jwk>,
+    keys: Vec<Value>,
 }
 
-#[derive(Debug, Deserialize)]
-struct Jwk {
-    kty: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    kid: Option<String>,
-    alg: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-}
-
-impl Jwk {
-    /// `(kid, public key)` if this is an Ed25519 signing key; other keys are skipped.
-    fn ed25519(self) -> Option<(String, Vec<u8>)> {
-        let usable = self.kty.as_deref() == Some("OKP")
-            && self.crv.as_deref() == Some("Ed25519")
-            && matches!(self.alg.as_deref(), None | Some("EdDSA"))
-            && matches!(self.use_.as_deref(), None | Some("sig"));
-        let x = URL_SAFE_NO_PAD.decode(self.x?).ok()?;
-        (usable && x.len() == 32).then_some((self.kid?, x))
+/// `(kid, key)` if this is an Ed25519 signing key; other keys are skipped.
+fn ed25519(value: Value) -> Option<(String, DecodingKey)> {
+    let jwk: Jwk = serde_json::from_value(value).ok()?;
+    let AlgorithmParameters::OctetKeyPair(okp) = &jwk.algorithm else {
+        return None;
+    };
+    let usable = okp.curve == EllipticCurve::Ed25519
+        && matches!(jwk.common.key_algorithm, None | Some(KeyAlgorithm::EdDSA))
+        && matches!(
+            jwk.common.public_key_use,
+            None | Some(PublicKeyUse::Signature)
+        );
+    // The crate's verifier takes the first 32 bytes and panics on fewer.
+    let exact = URL_SAFE_NO_PAD.decode(&okp.x).is_ok_and(|x| x.len() == 32);
+    let kid = jwk.common.key_id.clone().filter(|k| !k.is_empty())?;
+    if !(usable && exact) {
+        return None;
     }
+    DecodingKey::from_jwk(&jwk).ok().map(|key| (kid, key))
 }
 
 #[derive(Default)]
 struct Cache {
-    keys: HashMap<String, Vec<u8>>,
+    keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
 }
 
@@ -62,7 +64,7 @@ impl KeySet {
     }
 
     /// The public key for `kid`, fetching the JWKS when it is not (yet) known.
-    pub async fn key(&self, kid: &str) -> Result<Vec<u8>, TokenError> {
+    pub async fn key(&self, kid: &str) -> Result<DecodingKey, TokenError> {
         // Held across the fetch: concurrent misses wait for one fetch instead of starting many.
         let mut cache = self.cache.lock().await;
         if let Some(key) = cache.keys.get(kid) {
@@ -83,7 +85,7 @@ impl KeySet {
             .ok_or_else(|| TokenError::UnknownKey(kid.to_string()))
     }
 
-    async fn fetch(&self) -> Result<HashMap<String, Vec<u8>>, TokenError> {
+    async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, TokenError> {
         let unavailable = |e: reqwest::Error| TokenError::JwksUnavailable(e.to_string());
         let set: JwkSet = self
             .client
@@ -95,7 +97,7 @@ impl KeySet {
             .json()
             .await
             .map_err(unavailable)?;
-        Ok(set.keys.into_iter().filter_map(Jwk::ed25519).collect())
+        Ok(set.keys.into_iter().filter_map(ed25519).collect())
     }
 }
 
@@ -104,26 +106,28 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn jwk(value: serde_json::Value) -> Option<(String, Vec<u8>)> {
-        serde_json::from_value::<Jwk>(value).unwrap().ed25519()
+    fn kid(value: Value) -> Option<String> {
+        ed25519(value).map(|(kid, _)| kid)
     }
 
     #[test]
     fn takes_only_ed25519_signing_keys() {
         let x = URL_SAFE_NO_PAD.encode([7u8; 32]);
         let ok = json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "a", "alg": "EdDSA", "use": "sig"});
-        assert_eq!(jwk(ok.clone()), Some(("a".into(), vec![7u8; 32])));
+        assert_eq!(kid(ok.clone()), Some("a".into()));
         for (field, value) in [
             ("kty", json!("RSA")),
             ("crv", json!("X25519")),
             ("use", json!("enc")),
             ("alg", json!("ES256")),
             ("x", json!("AAAA")),
+            ("x", json!(URL_SAFE_NO_PAD.encode([7u8; 33]))),
             ("kid", json!(null)),
+            ("kid", json!("")),
         ] {
             let mut key = ok.clone();
             key[field] = value;
-            assert_eq!(jwk(key), None, "{field}");
+            assert_eq!(kid(key), None, "{field}");
         }
     }
 }

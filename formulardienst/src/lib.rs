@@ -1,5 +1,5 @@
 //! The reference form provider of the Bürgerportal: it receives the portal's
-//! signed hand-off (in the URL or through the Zwischenspeicher), shows an
+//! signed hand-off (in a form POST or through the Zwischenspeicher), shows an
 //! application form, and reports the arrival back through the return channel.
 //! See README.md for the contract.
 
@@ -13,9 +13,10 @@ pub mod pdf;
 pub mod portal;
 pub mod receipt;
 pub mod refusal;
+pub mod store;
 pub mod token;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -30,6 +31,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use token::{Claims, Expected, TokenError};
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// A hand-off token with a person is about 2 KiB; anything far beyond is not one.
+pub const MAX_HANDOFF_BODY: usize = 16 * 1024;
 const CONTENT_SECURITY_POLICY: &str =
     "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -47,18 +50,23 @@ pub enum StartError {
     Bind(std::net::SocketAddr, std::io::Error),
     #[error("Server beendet mit Fehler: {0}")]
     Serve(std::io::Error),
+    #[error("Speicher: {0}")]
+    Store(#[from] store::StoreError),
 }
 
 pub struct Service {
     config: Config,
     keys: jwks::KeySet,
     memory: memory::Memory,
+    store: store::Store,
     portal: portal::Portal,
 }
 
 impl Service {
-    pub fn new(config: Config) -> Result<Service, StartError> {
+    /// Opens the store under `config.data_dir` (created if missing).
+    pub async fn open(config: Config) -> Result<Service, StartError> {
         let client = reqwest::Client::builder().timeout(HTTP_TIMEOUT).build()?;
+        let store = store::Store::open(&config.data_dir).await?;
         Ok(Service {
             keys: jwks::KeySet::new(
                 config.jwks_url.to_string(),
@@ -66,6 +74,7 @@ impl Service {
                 config.jwks_refetch_interval,
             ),
             memory: memory::Memory::default(),
+            store,
             portal: portal::Portal::new(
                 client,
                 config.portal_api_url.clone(),
@@ -79,6 +88,15 @@ impl Service {
         &self.memory
     }
 
+    pub fn store(&self) -> &store::Store {
+        &self.store
+    }
+
+    /// Closes the database; call after the server has stopped.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
     /// Verifies a token completely and consumes its `jti`. With `leika`, the
     /// token must be for that service; a mismatch does not consume it.
     async fn verify(
@@ -87,20 +105,28 @@ impl Service {
         leika: Option<&str>,
         now: i64,
     ) -> Result<Arc<Claims>, Refusal> {
-        let unverified = token::parse(token)?;
-        let key = self.keys.key(unverified.kid()).await?;
-        let payload = unverified.verify(&key)?;
+        let kid = token::key_id(token)?;
+        let key = self.keys.key(&kid).await?;
         let expected = Expected {
             issuer: &self.config.issuer,
             audience: &self.config.audience,
             now,
         };
-        let claims = token::check_claims(&payload, &expected)?;
+        let token::Verified { claims, payload } = token::verify(token, &key, &expected)?;
         if leika.is_some_and(|l| l != claims.leika) {
             return Err(Refusal::OtherLeika);
         }
-        if !self.memory.accept(&claims, &payload, now) {
+        let fresh = self
+            .store
+            .use_jti(&claims.jti, claims.exp, now)
+            .await
+            .map_err(|e| Refusal::Store(e.to_string()))?;
+        if !fresh {
             return Err(TokenError::Replayed.into());
+        }
+        if self.config.inspection_credential.is_some() {
+            self.memory
+                .keep_for_inspection(&claims.vorgang, payload, now);
         }
         if claims.person.is_some() && !claims.einwilligung {
             tracing::warn!(vorgang = %claims.vorgang, "Portal sandte Personendaten ohne Einwilligung; sie werden nicht verwendet");
@@ -128,10 +154,18 @@ impl Service {
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/", get(handlers::start))
-        .route("/antrag/{leika}", get(handlers::arrive))
+        .route(
+            "/antrag/{leika}",
+            get(handlers::arrive)
+                .post(handlers::arrive_with_token)
+                .layer(DefaultBodyLimit::max(MAX_HANDOFF_BODY)),
+        )
         .route("/antrag/{leika}/absenden", post(handlers::submit))
-        .route("/api/prefill", post(handlers::prefill))
-        .route("/api/uebergaben/letzte", get(handlers::last_handoff))
+        .route(
+            "/api/prefill",
+            post(handlers::prefill).layer(DefaultBodyLimit::max(MAX_HANDOFF_BODY)),
+        )
+        .route("/api/uebergaben/{vorgang}", get(handlers::inspect))
         .route("/healthz", get(handlers::healthz))
         .route("/style.css", get(handlers::stylesheet))
         .fallback(handlers::not_found)
@@ -140,7 +174,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-/// Pages carry personal data and arrive via URLs with tokens: no caching, no referrer.
+/// Pages carry personal data: no caching, and no referrer to wherever a link leads.
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -162,7 +196,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// One line per request; the path only, since the query may hold a token.
+/// One line per request; the path only, since the query may hold a cache id.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
@@ -184,11 +218,13 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
-    let app = router(Arc::new(Service::new(config)?));
-    axum::serve(listener, app)
+    let service = Arc::new(Service::open(config).await?);
+    let served = axum::serve(listener, router(service.clone()))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(StartError::Serve)
+        .map_err(StartError::Serve);
+    service.close().await;
+    served
 }
 
 /// Binds `config.bind` and serves until Ctrl-C or SIGTERM.
@@ -201,6 +237,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         audience = %config.audience,
         jwks = %config.jwks_url,
         portal = %config.portal_api_url,
+        daten = %config.data_dir.display(),
+        einsicht = config.inspection_credential.is_some(),
         "Formulardienst gestartet"
     );
     serve(listener, config, shutdown_signal()).await?;

@@ -1,9 +1,10 @@
-//! Everything this service remembers, in memory: used token ids (until they
-//! expire), one-time cache ids of the Zwischenspeicher, open forms, the last
-//! verified hand-off (a test aid) and the received applications.
+//! What this service keeps only in memory, for minutes or hours: one-time
+//! cache ids of the Zwischenspeicher, open forms, and (only when inspection is
+//! switched on) the hand-offs as received. A restart forgets them: the citizen
+//! starts again in the portal. Used token ids and received applications are
+//! durable, see [`crate::store`].
 
-use crate::form::Eingaben;
-use crate::token::{Claims, CLOCK_SKEW_SECS};
+use crate::token::Claims;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,26 +14,20 @@ pub const CACHE_LIFETIME_SECS: i64 = 300;
 /// Time a citizen has to fill in the form.
 pub const SUBMISSION_LIFETIME_SECS: i64 = 2 * 3600;
 
+/// How long a received hand-off can be inspected: as long as its form is open.
+pub const INSPECTION_LIFETIME_SECS: i64 = SUBMISSION_LIFETIME_SECS;
+
 struct Stored {
     claims: Arc<Claims>,
     expires_at: i64,
 }
 
-/// An application that arrived here, with whether the portal was informed.
-#[derive(Debug, Clone)]
-pub struct Eingang {
-    pub claims: Arc<Claims>,
-    pub eingaben: Eingaben,
-    pub portal_informiert: bool,
-}
-
 #[derive(Default)]
 struct Inner {
-    used_jtis: HashMap<String, i64>,
     caches: HashMap<String, Stored>,
     submissions: HashMap<String, Stored>,
-    last_payload: Option<Value>,
-    received: Vec<Eingang>,
+    /// vorgang → (payload as received, expires_at); filled only with inspection on.
+    handoffs: HashMap<String, (Value, i64)>,
 }
 
 #[derive(Default)]
@@ -76,23 +71,22 @@ impl Memory {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Consumes the token's `jti`; `false` if it was used before. An accepted
-    /// payload becomes the "last hand-off".
-    pub fn accept(&self, claims: &Claims, payload: &Value, now: i64) -> bool {
+    /// Keeps a verified payload for the inspection endpoint, for a while.
+    pub fn keep_for_inspection(&self, vorgang: &str, payload: Value, now: i64) {
         let mut inner = self.lock();
         inner
-            .used_jtis
-            .retain(|_, exp| *exp + CLOCK_SKEW_SECS >= now);
-        if inner.used_jtis.contains_key(&claims.jti) {
-            return false;
-        }
-        inner.used_jtis.insert(claims.jti.clone(), claims.exp);
-        inner.last_payload = Some(payload.clone());
-        true
+            .handoffs
+            .retain(|_, (_, expires_at)| *expires_at > now);
+        inner.handoffs.insert(
+            vorgang.to_string(),
+            (payload, now + INSPECTION_LIFETIME_SECS),
+        );
     }
 
-    pub fn last_payload(&self) -> Option<Value> {
-        self.lock().last_payload.clone()
+    pub fn inspect(&self, vorgang: &str, now: i64) -> Option<Value> {
+        let inner = self.lock();
+        let (payload, expires_at) = inner.handoffs.get(vorgang)?;
+        (*expires_at > now).then(|| payload.clone())
     }
 
     pub fn put_cache(&self, claims: Arc<Claims>, now: i64) -> String {
@@ -135,12 +129,15 @@ impl Memory {
         (stored.expires_at > now).then_some(stored.claims)
     }
 
-    pub fn record(&self, eingang: Eingang) {
-        self.lock().received.push(eingang);
-    }
-
-    pub fn received(&self) -> Vec<Eingang> {
-        self.lock().received.clone()
+    /// Opens a form again under its old id, after it could not be stored.
+    pub fn reopen_submission(&self, id: &str, claims: Arc<Claims>, now: i64) {
+        self.lock().submissions.insert(
+            id.to_string(),
+            Stored {
+                claims,
+                expires_at: now + SUBMISSION_LIFETIME_SECS,
+            },
+        );
     }
 }
 
@@ -148,24 +145,15 @@ impl Memory {
 mod tests {
     use super::*;
 
-    fn claims(jti: &str, exp: i64) -> Claims {
-        serde_json::from_value(serde_json::json!({
-            "iss": "i", "aud": "a", "iat": exp - 300, "nbf": exp - 300, "exp": exp, "jti": jti,
-            "vorgang": "BP-1", "leika": "99123456789012", "leistung": "L", "ars": "010020000000",
-            "gemeinde": "Kiel", "mandant": "kiel", "rueckkehr_url": "http://p/", "einwilligung": false
-        }))
-        .unwrap()
-    }
+    use crate::token::sample_claims as claims;
 
     #[test]
-    fn a_jti_is_accepted_once_and_forgotten_after_expiry() {
+    fn a_hand_off_can_be_inspected_while_its_form_is_open() {
         let m = Memory::default();
-        let c = claims("j", 1300);
-        assert!(m.accept(&c, &Value::Null, 1000));
-        assert!(!m.accept(&c, &Value::Null, 1100));
-        // Past exp + skew the token itself is refused as expired; the id may go.
-        m.accept(&claims("other", 9999), &Value::Null, 1400);
-        assert!(!m.lock().used_jtis.contains_key("j"));
+        m.keep_for_inspection("BP-1", serde_json::json!({"jti": "j"}), 1000);
+        assert_eq!(m.inspect("BP-1", 1001).unwrap()["jti"], "j");
+        assert!(m.inspect("BP-2", 1001).is_none());
+        assert!(m.inspect("BP-1", 1000 + INSPECTION_LIFETIME_SECS).is_none());
     }
 
     #[test]

@@ -12,6 +12,12 @@ pub enum Refusal {
     Token(#[from] TokenError),
     #[error("weder token noch cache angegeben")]
     NoToken,
+    #[error("token in der URL statt im Formular")]
+    TokenInUrl,
+    #[error("Anfrage zu groß")]
+    TooLarge,
+    #[error("Speicher nicht verfügbar: {0}")]
+    Store(String),
     #[error("cache-Kennung unbekannt, abgelaufen oder schon verwendet")]
     UnknownCache,
     #[error("Leistungsschlüssel im Pfad passt nicht zum Token")]
@@ -26,17 +32,21 @@ impl Refusal {
     pub fn status(&self) -> StatusCode {
         use TokenError::*;
         match self {
-            Refusal::Token(Malformed(_) | Claims(_)) | Refusal::NoToken | Refusal::OtherLeika => {
-                StatusCode::BAD_REQUEST
-            }
+            Refusal::Token(Malformed(_) | Claims(_))
+            | Refusal::NoToken
+            | Refusal::TokenInUrl
+            | Refusal::OtherLeika => StatusCode::BAD_REQUEST,
+            Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Refusal::Token(
                 Algorithm(_) | UnknownKey(_) | Signature | NotYetValid | LifetimeTooLong,
             ) => StatusCode::UNAUTHORIZED,
-            Refusal::Token(Issuer(_) | Audience(_)) => StatusCode::FORBIDDEN,
+            Refusal::Token(Issuer | Audience) => StatusCode::FORBIDDEN,
             Refusal::Token(Expired | Replayed)
             | Refusal::UnknownCache
             | Refusal::UnknownSubmission => StatusCode::GONE,
-            Refusal::Token(JwksUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Token(JwksUnavailable(_)) | Refusal::Store(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         }
     }
 
@@ -51,12 +61,15 @@ impl Refusal {
             Refusal::Token(Signature) => "signatur_ungueltig",
             Refusal::Token(NotYetValid) => "noch_nicht_gueltig",
             Refusal::Token(LifetimeTooLong) => "gueltigkeit_zu_lang",
-            Refusal::Token(Issuer(_)) => "aussteller_falsch",
-            Refusal::Token(Audience(_)) => "empfaenger_falsch",
+            Refusal::Token(Issuer) => "aussteller_falsch",
+            Refusal::Token(Audience) => "empfaenger_falsch",
             Refusal::Token(Expired) => "abgelaufen",
             Refusal::Token(Replayed) => "bereits_verwendet",
             Refusal::Token(JwksUnavailable(_)) => "jwks_nicht_erreichbar",
             Refusal::NoToken => "kein_token",
+            Refusal::TokenInUrl => "token_in_adresse",
+            Refusal::TooLarge => "anfrage_zu_gross",
+            Refusal::Store(_) => "speicher_nicht_verfuegbar",
             Refusal::UnknownCache => "cache_unbekannt",
             Refusal::OtherLeika => "leistung_passt_nicht",
             Refusal::UnknownSubmission => "formular_unbekannt",
@@ -67,7 +80,8 @@ impl Refusal {
         match self {
             Refusal::NoToken => "Antrag im Bürgerportal starten",
             Refusal::OtherLeika => "Link passt nicht zur Leistung",
-            Refusal::Token(TokenError::Replayed) => "Link bereits verwendet",
+            Refusal::TokenInUrl => "Übergabe im Link nicht möglich",
+            Refusal::Token(TokenError::Replayed) => "Weiterleitung bereits verwendet",
             Refusal::UnknownSubmission => "Formular nicht mehr gültig",
             _ => match self.status() {
                 StatusCode::UNAUTHORIZED => "Herkunft nicht bestätigt",
@@ -87,9 +101,18 @@ impl Refusal {
                  Bitte suchen Sie die Leistung im Bürgerportal und starten Sie den Antrag dort."
             }
             Refusal::OtherLeika => "Der Link gehört zu einer anderen Leistung als diese Seite.",
+            Refusal::TokenInUrl => {
+                "Zum Schutz Ihrer Daten nimmt dieser Formulardienst keine Daten aus dem Link \
+                 (der Adresse im Browser) an. Das Bürgerportal übergibt sie auf anderem Weg."
+            }
+            Refusal::TooLarge => "Die Weiterleitung vom Bürgerportal war zu groß.",
+            Refusal::Store(_) => {
+                "Der Formulardienst kann gerade nichts speichern. \
+                 Bitte versuchen Sie es in einigen Minuten erneut."
+            }
             Refusal::Token(TokenError::Replayed) => {
-                "Dieser Link kann aus Sicherheitsgründen nur einmal verwendet werden, \
-                 zum Beispiel wenn Sie die Seite neu geladen haben."
+                "Die Weiterleitung vom Bürgerportal kann aus Sicherheitsgründen nur einmal \
+                 verwendet werden, zum Beispiel wenn Sie die Seite neu geladen haben."
             }
             Refusal::UnknownSubmission => {
                 "Dieses Formular wurde bereits abgesendet oder ist abgelaufen."
@@ -114,7 +137,9 @@ impl Refusal {
             },
         };
         match self {
-            Refusal::NoToken | Refusal::Token(TokenError::JwksUnavailable(_)) => reason.into(),
+            Refusal::NoToken
+            | Refusal::Token(TokenError::JwksUnavailable(_))
+            | Refusal::Store(_) => reason.into(),
             _ => format!("{reason} {RESTART}"),
         }
     }
@@ -153,11 +178,14 @@ mod tests {
         assert_eq!(status(TokenError::Signature.into()), 401);
         assert_eq!(status(TokenError::UnknownKey("k".into()).into()), 401);
         assert_eq!(status(TokenError::Algorithm("none".into()).into()), 401);
-        assert_eq!(status(TokenError::Audience("x".into()).into()), 403);
-        assert_eq!(status(TokenError::Issuer("x".into()).into()), 403);
+        assert_eq!(status(TokenError::Audience.into()), 403);
+        assert_eq!(status(TokenError::Issuer.into()), 403);
         assert_eq!(status(TokenError::Expired.into()), 410);
         assert_eq!(status(TokenError::Replayed.into()), 410);
         assert_eq!(status(Refusal::NoToken), 400);
+        assert_eq!(status(Refusal::TokenInUrl), 400);
+        assert_eq!(status(Refusal::TooLarge), 413);
+        assert_eq!(status(Refusal::Store("x".into())), 503);
     }
 
     #[test]
@@ -167,6 +195,7 @@ mod tests {
             Refusal::Token(TokenError::Expired),
             Refusal::OtherLeika,
             Refusal::UnknownCache,
+            Refusal::TokenInUrl,
         ] {
             assert!(r.message().ends_with(RESTART), "{r:?}");
         }

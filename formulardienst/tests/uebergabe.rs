@@ -68,16 +68,9 @@ async fn a_valid_token_shows_the_prefilled_form_and_records_the_hand_off() {
         .html
         .contains(&claims["jti"].as_str().unwrap().to_string()));
 
-    let last: Value = h
-        .client
-        .get(h.url("/api/uebergaben/letzte"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(last, claims, "exactly the claims received");
+    let (status, received) = h.inspect("BP-4711", Some(INSPECTION)).await;
+    assert_eq!(status, 200);
+    assert_eq!(received, claims, "exactly the claims received");
 }
 
 #[tokio::test]
@@ -116,8 +109,129 @@ async fn a_token_works_once() {
     assert_eq!(h.arrive(&token).await.status, 200);
     let again = h.arrive(&token).await;
     assert_eq!(again.status, 410);
-    assert!(again.html.contains("Link bereits verwendet"));
+    assert!(again.html.contains("Weiterleitung bereits verwendet"));
+    assert!(again.html.contains("bereits_verwendet"));
     assert_no_form(&again);
+}
+
+#[tokio::test]
+async fn a_replayed_token_is_still_refused_after_a_restart() {
+    let mut h = Harness::start().await;
+    let claims = claims();
+    let token = h.key.sign(&claims);
+    assert_eq!(h.arrive(&token).await.status, 200);
+    h.restart().await;
+    assert!(h
+        .service
+        .store()
+        .jti_used(claims["jti"].as_str().unwrap())
+        .await
+        .unwrap());
+    let again = h.arrive(&token).await;
+    assert_eq!(again.status, 410, "{}", again.html);
+    assert!(again.html.contains("bereits_verwendet"));
+    assert_no_form(&again);
+    assert_eq!(
+        h.arrive(&h.key.sign(&claims_without_consent()))
+            .await
+            .status,
+        200,
+        "a fresh token still works after the restart"
+    );
+}
+
+#[tokio::test]
+async fn a_token_in_the_url_is_refused_without_being_read() {
+    let h = Harness::start().await;
+    let token = h.key.sign(&claims());
+    for path in [
+        format!("/antrag/{LEIKA}?token={token}"),
+        format!("/antrag/{LEIKA}?token="),
+        format!("/antrag/{LEIKA}?cache=x&token={token}"),
+    ] {
+        let page = h.get(&path).await;
+        assert_eq!(page.status, 400, "{path}");
+        assert!(page.html.contains("Übergabe im Link nicht möglich"));
+        assert!(page.html.contains("token_in_adresse"));
+        assert!(!page.html.contains(&token), "the token is not echoed");
+        assert_no_form(&page);
+    }
+    assert_eq!(
+        h.arrive(&token).await.status,
+        200,
+        "the token was not used up by the refused GET"
+    );
+}
+
+#[tokio::test]
+async fn the_token_post_must_be_a_small_form() {
+    let h = Harness::start().await;
+    let token = h.key.sign(&claims());
+    let as_json = h
+        .client
+        .post(h.url(&format!("/antrag/{LEIKA}")))
+        .json(&json!({ "token": token }))
+        .send()
+        .await
+        .unwrap();
+    let page = page_of(as_json).await;
+    assert_eq!(page.status, 400);
+    assert!(page.html.contains("token_unlesbar"));
+    assert_no_form(&page);
+
+    let huge = "a".repeat(formulardienst::MAX_HANDOFF_BODY + 1);
+    let page = h.arrive(&huge).await;
+    assert_eq!(page.status, 413);
+    assert!(page.html.contains("anfrage_zu_gross"));
+    assert_no_form(&page);
+
+    let page = h.arrive("").await;
+    assert_eq!(page.status, 400);
+    assert!(page.html.contains("kein_token"));
+    assert_eq!(h.arrive(&token).await.status, 200, "still unused");
+}
+
+#[tokio::test]
+async fn the_inspection_endpoint_needs_its_credential() {
+    let h = Harness::start().await;
+    let claims = claims();
+    assert_eq!(h.arrive(&h.key.sign(&claims)).await.status, 200);
+    for credential in [None, Some("falsch"), Some("test-einsich"), Some("")] {
+        let (status, body) = h.inspect("BP-4711", credential).await;
+        assert_eq!(status, 401, "{credential:?}");
+        assert!(!body.to_string().contains("Mustermann"));
+    }
+    let basic = h
+        .client
+        .get(h.url("/api/uebergaben/BP-4711"))
+        .basic_auth("x", Some(INSPECTION))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status().as_u16(), 401);
+    assert_eq!(basic.headers()["www-authenticate"], "Bearer");
+    let (status, body) = h.inspect("BP-4711", Some(INSPECTION)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, claims);
+    assert_eq!(h.inspect("BP-0000", Some(INSPECTION)).await.0, 404);
+    // The old, open endpoint is gone: "letzte" is just an unknown Vorgang.
+    assert_eq!(h.inspect("letzte", None).await.0, 401);
+    assert_eq!(h.inspect("letzte", Some(INSPECTION)).await.0, 404);
+}
+
+#[tokio::test]
+async fn without_an_inspection_credential_the_endpoint_does_not_exist() {
+    let h = Harness::start_with(|c| c.inspection_credential = None).await;
+    assert_eq!(h.arrive(&h.key.sign(&claims())).await.status, 200);
+    for credential in [None, Some(INSPECTION), Some("")] {
+        let (status, body) = h.inspect("BP-4711", credential).await;
+        assert_eq!(status, 404, "{credential:?}");
+        assert!(!body.to_string().contains("Mustermann"));
+    }
+    assert!(
+        h.service.memory().inspect("BP-4711", now()).is_none(),
+        "nothing kept for inspection"
+    );
 }
 
 #[tokio::test]
@@ -220,9 +334,7 @@ async fn a_rotated_key_is_fetched_when_a_token_names_it() {
 async fn a_token_for_another_service_is_refused_without_using_it_up() {
     let h = Harness::start().await;
     let token = h.key.sign(&claims());
-    let page = h
-        .get(&format!("/antrag/99000000000000?token={token}"))
-        .await;
+    let page = h.arrive_at("99000000000000", &token).await;
     assert_eq!(page.status, 400);
     assert!(page.html.contains("leistung_passt_nicht"));
     assert_no_form(&page);
@@ -232,11 +344,11 @@ async fn a_token_for_another_service_is_refused_without_using_it_up() {
 #[tokio::test]
 async fn without_a_token_the_citizen_is_sent_to_the_portal() {
     let h = Harness::start().await;
-    for path in [
-        format!("/antrag/{LEIKA}"),
-        format!("/antrag/{LEIKA}?token="),
+    for page in [
+        h.get(&format!("/antrag/{LEIKA}")).await,
+        h.get(&format!("/antrag/{LEIKA}?cache=")).await,
+        h.arrive("  ").await,
     ] {
-        let page = h.get(&path).await;
         assert_eq!(page.status, 400);
         assert!(page.html.contains("Antrag im Bürgerportal starten"));
         assert_no_form(&page);
@@ -375,7 +487,7 @@ async fn submitting_reports_status_and_receipt_to_the_portal() {
         .unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
 
-    let received = h.service.memory().received();
+    let received = h.service.store().received().await.unwrap();
     assert_eq!(received.len(), 1);
     assert!(received[0].portal_informiert);
     assert_eq!(
@@ -438,7 +550,7 @@ async fn invalid_fields_show_the_form_again_with_what_was_typed() {
 
 #[tokio::test]
 async fn a_failing_portal_does_not_lose_the_application() {
-    let h = Harness::start().await;
+    let mut h = Harness::start().await;
     h.portal.fail(true);
     let page = h.arrive(&h.key.sign(&claims())).await;
     let id = field_value(&page.html, "uebergabe");
@@ -454,9 +566,12 @@ async fn a_failing_portal_does_not_lose_the_application() {
         1,
         "stops after the refused status"
     );
-    let received = h.service.memory().received();
-    assert_eq!(received.len(), 1);
+    h.restart().await;
+    let received = h.service.store().received().await.unwrap();
+    assert_eq!(received.len(), 1, "kept across a restart");
     assert!(!received[0].portal_informiert);
+    assert_eq!(received[0].claims.vorgang, "BP-4711");
+    assert_eq!(received[0].eingaben.nachname, "Mustermann");
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ use std::time::Duration;
 pub const ISSUER: &str = "http://portal.test";
 pub const AUDIENCE: &str = "urn:formulardienst:test";
 pub const CREDENTIAL: &str = "test-zugang";
+pub const INSPECTION: &str = "test-einsicht";
 pub const LEIKA: &str = "99050012104000";
 
 pub fn b64(data: &[u8]) -> String {
@@ -121,12 +122,46 @@ async fn listen(router: Router) -> String {
     format!("http://{address}")
 }
 
+/// The form service on port 0, stoppable like the real one (graceful shutdown).
+struct Running {
+    base: String,
+    service: Arc<Service>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    served: tokio::task::JoinHandle<()>,
+}
+
+async fn run_service(config: Config) -> Running {
+    let service = Arc::new(Service::open(config).await.unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = formulardienst::router(service.clone());
+    let served = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap()
+    });
+    Running {
+        base: format!("http://{address}"),
+        service,
+        stop,
+        served,
+    }
+}
+
 pub struct Harness {
     pub base: String,
     pub service: Arc<Service>,
     pub portal: Arc<FakePortal>,
     pub key: SigningKey,
     pub client: reqwest::Client,
+    pub config: Config,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+    _data: tempfile::TempDir,
 }
 
 pub struct Page {
@@ -137,6 +172,12 @@ pub struct Page {
 
 impl Harness {
     pub async fn start() -> Harness {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with a fresh data folder, inspection on, and `adjust` applied to the config.
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Harness {
+        let data = tempfile::tempdir().unwrap();
         let key = SigningKey::generate("schluessel-1");
         let portal = Arc::new(FakePortal::default());
         portal.jwks.lock().unwrap().push(key.jwk());
@@ -147,7 +188,7 @@ impl Harness {
                 .with_state(portal.clone()),
         )
         .await;
-        let config = Config {
+        let mut config = Config {
             audience: AUDIENCE.into(),
             issuer: ISSUER.into(),
             jwks_url: format!("{portal_url}/.well-known/jwks.json")
@@ -156,21 +197,44 @@ impl Harness {
             portal_api_url: portal_url.parse().unwrap(),
             return_credential: CREDENTIAL.into(),
             jwks_refetch_interval: Duration::ZERO,
+            data_dir: data.path().join("formulardienst"),
+            inspection_credential: Some(INSPECTION.into()),
             ..Config::default()
         };
-        let service = Arc::new(Service::new(config).unwrap());
-        let base = listen(formulardienst::router(service.clone())).await;
+        adjust(&mut config);
+        let running = run_service(config.clone()).await;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
         Harness {
-            base,
-            service,
+            base: running.base,
+            service: running.service,
             portal,
             key,
             client,
+            config,
+            stop: Some(running.stop),
+            served: Some(running.served),
+            _data: data,
         }
+    }
+
+    /// Stops the service as SIGTERM would, closes its database and starts it
+    /// again on the same data folder (memory is gone, the store is not).
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap();
+        }
+        self.service.close().await;
+        let running = run_service(self.config.clone()).await;
+        self.base = running.base;
+        self.service = running.service;
+        self.stop = Some(running.stop);
+        self.served = Some(running.served);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -178,11 +242,37 @@ impl Harness {
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        page(self.client.get(self.url(path)).send().await.unwrap()).await
+        page_of(self.client.get(self.url(path)).send().await.unwrap()).await
     }
 
+    /// The portal's way: the token in a form POST body.
     pub async fn arrive(&self, token: &str) -> Page {
-        self.get(&format!("/antrag/{LEIKA}?token={token}")).await
+        self.arrive_at(LEIKA, token).await
+    }
+
+    pub async fn arrive_at(&self, leika: &str, token: &str) -> Page {
+        let response = self
+            .client
+            .post(self.url(&format!("/antrag/{leika}")))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        page_of(response).await
+    }
+
+    /// `GET /api/uebergaben/{vorgang}` with the given bearer credential (if any).
+    pub async fn inspect(&self, vorgang: &str, credential: Option<&str>) -> (u16, Value) {
+        let mut request = self
+            .client
+            .get(self.url(&format!("/api/uebergaben/{vorgang}")));
+        if let Some(c) = credential {
+            request = request.bearer_auth(c);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     pub async fn submit(&self, fields: &[(&str, &str)]) -> Page {
@@ -193,7 +283,7 @@ impl Harness {
             .send()
             .await
             .unwrap();
-        page(response).await
+        page_of(response).await
     }
 
     pub async fn prefill(&self, token: &str) -> (u16, Value) {
@@ -209,7 +299,7 @@ impl Harness {
     }
 }
 
-async fn page(response: reqwest::Response) -> Page {
+pub async fn page_of(response: reqwest::Response) -> Page {
     Page {
         status: response.status().as_u16(),
         headers: response.headers().clone(),

@@ -7,8 +7,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Delivery {
-    /// The token travels in the URL (`?token=`).
-    Url,
+    /// The browser posts the token to the form URL in a form body; never in a URL.
+    Formular,
     /// The token is posted server-to-server; the URL carries only a one-time cache id.
     Zwischenspeicher,
 }
@@ -161,7 +161,7 @@ mod tests {
     fn maps_catalogue_urls_to_the_provider_and_its_base() {
         let p = Providers::parse(
             "t",
-            &file("uebergabe = \"url\"\nbasis_url = \"http://formulare.localhost:4000/\""),
+            &file("uebergabe = \"formular\"\nbasis_url = \"http://formulare.localhost:4000/\""),
         )
         .unwrap();
         let provider = p
@@ -200,5 +200,6 @@ mod tests {
         let err = Providers::parse("t", &file("uebergabe = \"zwischenspeicher\"")).unwrap_err();
         assert!(err.contains("zwischenspeicher_url"), "{err}");
         assert!(Providers::parse("t", &file("uebergabe = \"fax\"")).is_err());
+        assert!(Providers::parse("t", &file("uebergabe = \"url\"")).is_err());
     }
 }

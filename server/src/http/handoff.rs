@@ -131,21 +131,10 @@ pub async fn apply(
         ],
         back_href,
     };
-    let crumbs = vec![
-        home_crumb(&shell),
-        Crumb {
-            label: l.name.clone(),
-            href: service_href(l, &shell.place_query),
-        },
-        Crumb {
-            label: "Online beantragen".into(),
-            href: String::new(),
-        },
-    ];
     Ok(super::pages::html_private(app::render(
         &shell,
         &format!("Online beantragen: {}", l.name),
-        crumbs,
+        apply_crumbs(&shell, l),
         Page::Consent(page),
     )))
 }
@@ -182,7 +171,9 @@ pub struct ConsentForm {
 }
 
 /// `POST …/beantragen`: records the application and sends the citizen to the
-/// provider with a signed, short-lived, single-use token.
+/// provider with a signed, short-lived, single-use token: in a form the
+/// browser posts, or server-to-server with a one-time id in the URL. Never
+/// the token itself in a URL: it may carry personal data.
 pub async fn hand_off(
     State(state): State<AppState>,
     Extension(tenant): TenantExt,
@@ -254,14 +245,55 @@ pub async fn hand_off(
     let token = keys.sign(&claims);
     tracing::info!(target: "handoff", provider = provider.id, leika = key.as_str(), consent, "Übergabe");
     let form_url = provider.form_url(&online.url);
-    let target = match provider.uebergabe {
-        Delivery::Url => with_param(&form_url, "token", &token),
+    match provider.uebergabe {
+        Delivery::Formular => Ok(forward(&state, &tenant, l, &provider, form_url, token)),
         Delivery::Zwischenspeicher => {
             let cache_id = post_to_cache(&state, &provider, &token).await?;
-            with_param(&form_url, "cache", &cache_id)
+            Ok(Redirect::to(&with_param(&form_url, "cache", &cache_id)).into_response())
         }
+    }
+}
+
+/// The page whose form posts the token to the provider (CSP `form-action`
+/// allows the providers' origins). A script submits it at once; without
+/// JavaScript the citizen presses the button.
+fn forward(
+    state: &AppState,
+    tenant: &Tenant,
+    l: &crate::catalogue::model::Leistung,
+    provider: &Provider,
+    action: String,
+    token: String,
+) -> Response {
+    let shell = page_shell(state, tenant);
+    let page = app::HandoffPage {
+        service_name: l.name.clone(),
+        provider_name: provider.name.clone(),
+        action,
+        token,
+        script_url: state.assets().url("js/uebergabe.js"),
     };
-    Ok(Redirect::to(&target).into_response())
+    super::pages::html_private(app::render(
+        &shell,
+        &format!("Weiter zum Antrag: {}", l.name),
+        apply_crumbs(&shell, l),
+        Page::Handoff(page),
+    ))
+}
+
+/// Startseite › the service › Online beantragen: consent and hand-off page alike.
+fn apply_crumbs(shell: &app::Shell, l: &crate::catalogue::model::Leistung) -> Vec<Crumb> {
+    vec![
+        home_crumb(shell),
+        Crumb {
+            label: l.name.clone(),
+            href: service_href(l, &shell.place_query),
+        },
+        Crumb {
+            label: "Online beantragen".into(),
+            href: String::new(),
+        },
+    ]
 }
 
 fn with_param(url: &str, name: &str, value: &str) -> String {
