@@ -17,6 +17,11 @@
 // | `other-key`          | signed with key B (not in the JWKS) under key A's `kid`              |
 // | `other-key-new-kid`  | signed with key B under B's own `kid` (not in the JWKS)              |
 // | `alg-none`           | unsigned: header `{"alg":"none"}`, empty signature                    |
+// | `alg-hs256`          | HS256 with the client secret as key (discovery announces HS256 too): |
+// |                      | valid if the portal took its algorithms from the provider's metadata |
+// | `iat-future`         | `iat` lies an hour in the future (and `exp` after it)                 |
+// | `iat-old`            | `iat` lies an hour in the past, `exp` still ahead                     |
+// | `no-name`            | a correct token without `name`, only `given_name` and `family_name`  |
 // | `unknown-acr`        | `acr` is a value the portal does not know                             |
 // | `no-acr`             | the ID token has no `acr`                                             |
 // | `low-acr`            | `acr` is always LoA low, whatever the request asked for               |
@@ -54,6 +59,10 @@ export const ROGUE_MODES = [
   'other-key',
   'other-key-new-kid',
   'alg-none',
+  'alg-hs256',
+  'iat-future',
+  'iat-old',
+  'no-name',
   'unknown-acr',
   'no-acr',
   'low-acr',
@@ -213,8 +222,26 @@ export async function startRogueProvider({
       case 'low-acr':
         claims.acr = LOA_LOW;
         break;
+      case 'iat-future':
+        claims.iat = now + 3600;
+        claims.auth_time = now;
+        claims.exp = now + 7200;
+        break;
+      case 'iat-old':
+        claims.iat = now - 3600;
+        claims.auth_time = now - 3600;
+        claims.exp = now + 600;
+        break;
+      case 'no-name':
+        delete claims.name;
+        break;
       default:
         break;
+    }
+    if (mode === 'alg-hs256') {
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .sign(new TextEncoder().encode(clientSecret));
     }
     if (mode === 'alg-none') {
       const header = base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }));
@@ -235,7 +262,8 @@ export async function startRogueProvider({
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code'],
       subject_types_supported: ['public'],
-      id_token_signing_alg_values_supported: [ALG],
+      // HS256 too: a portal that trusted this list would accept the `alg-hs256` token.
+      id_token_signing_alg_values_supported: [ALG, 'HS256'],
       token_endpoint_auth_methods_supported: ['client_secret_basic'],
       code_challenge_methods_supported: ['S256'],
       scopes_supported: ['openid', 'profile', 'email', 'address'],

@@ -762,6 +762,9 @@ describe('Servicekonto: ID tokens from a misbehaving provider', () => {
     ['other-key', /Signatur ungültig/],
     ['other-key-new-kid', /Signatur ungültig/],
     ['alg-none', /Signatur ungültig/],
+    ['alg-hs256', /Signatur ungültig/],
+    ['iat-future', /in der Zukunft ausgestellt \(iat\)/],
+    ['iat-old', /zu alt \(iat\)/],
     ['unknown-acr', new RegExp(`unbekanntes Vertrauensniveau \\(acr\\) „${UNKNOWN_ACR.replace(/[.:]/g, '\\$&')}“`)],
     ['no-acr', /kein Vertrauensniveau \(acr\) im Token/],
   ];
@@ -776,6 +779,14 @@ describe('Servicekonto: ID tokens from a misbehaving provider', () => {
       await assertNotLoggedIn(context, portal, 'kiel');
     });
   }
+
+  test('no-name: without `name` the citizen is called by given and family name', async (t) => {
+    const context = await newContext(t);
+    const page = await context.newPage();
+    const { response } = await attempt(page, 'no-name');
+    assert.equal(response.status(), 200);
+    assert.equal(await text(page.locator('main dl.facts dt:text-is("Name") + dd')), 'Erika Mustermann');
+  });
 
   test('callback-wrong-iss: an authorization response from another issuer is refused before the code is used', async (t) => {
     const context = await newContext(t);

@@ -293,7 +293,7 @@ mod consent {
         )
         .unwrap();
         TestApp::spawn_with(backend, |c| {
-            c.form_providers_file = file;
+            c.form_providers_file = Some(file);
             c.oidc.issuer = Some("http://127.0.0.1:9/servicekonto".into());
             c.oidc.client_secret = Some("geheim".into());
         })

@@ -354,6 +354,8 @@ fn verification_reason(e: &openidconnect::ClaimsVerificationError) -> String {
     use openidconnect::ClaimsVerificationError as E;
     match e {
         E::SignatureVerification(s) => format!("Signatur ungültig ({s})"),
+        // Our own `iat` check reports through the same variant as `exp`.
+        E::Expired(s) if s.contains("(iat)") => s.clone(),
         E::Expired(_) => "Token abgelaufen".into(),
         E::InvalidAudience(_) => "Token ist für einen anderen Empfänger ausgestellt".into(),
         E::InvalidIssuer(_) => "Token stammt von einem anderen Aussteller".into(),
