@@ -179,7 +179,8 @@ before(async () => {
   });
   server = await startServer({
     port,
-    env: { OIDC_ISSUER: op.issuer, OIDC_CLIENT_SECRET: DEFAULT_CLIENT_SECRET },
+    // Demo mode, as scripts/demo.sh runs it: the demo form provider gives the consent page.
+    env: { OIDC_ISSUER: op.issuer, OIDC_CLIENT_SECRET: DEFAULT_CLIENT_SECRET, DEMO: 'true' },
     senders: [SENDER],
   });
   browser = await launchBrowser();

@@ -48,7 +48,8 @@ before(async () => {
   op = await startProvider({ port: 0, ...portalUris(port) });
   server = await startServer({
     port,
-    env: { OIDC_ISSUER: op.issuer, OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: DEFAULT_CLIENT_SECRET },
+    // Demo mode, as scripts/demo.sh runs it: the demo form provider gives the consent page.
+    env: { OIDC_ISSUER: op.issuer, OIDC_CLIENT_ID: CLIENT_ID, OIDC_CLIENT_SECRET: DEFAULT_CLIENT_SECRET, DEMO: 'true' },
     senders: [SENDER],
   });
   browser = await launchBrowser();
