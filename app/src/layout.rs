@@ -21,6 +21,9 @@ pub fn document(shell: &Shell, title: &str, crumbs: Vec<Crumb>, body: AnyView) -
                 <a class="skip-link" href="#inhalt">"Zum Inhalt springen"</a>
                 {header(shell)}
                 <main id="inhalt" class="wrap" tabindex="-1">
+                    {shell.preview.then(|| view! {
+                        <p class="preview-banner" role="note"><strong>"Vorschau"</strong>" – so sähe die Seite mit den Entwürfen aus. Noch nicht veröffentlicht, nur für die Redaktion sichtbar."</p>
+                    })}
                     {breadcrumbs(crumbs)}
                     {body}
                 </main>
@@ -51,6 +54,7 @@ fn header(shell: &Shell) -> impl IntoView {
                         <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
                         <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
                         <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
+                        {shell.header_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
                         {account_nav(&shell.account)}
                     </ul>
                 </nav>
@@ -138,6 +142,7 @@ fn footer(shell: &Shell) -> impl IntoView {
                         <li><a href="/datenschutz">"Datenschutzerklärung"</a></li>
                         <li><a href="/barrierefreiheit">"Erklärung zur Barrierefreiheit"</a></li>
                         <li><a href="/ueber-diese-daten">"Über diese Daten"</a></li>
+                        {shell.footer_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
                     </ul>
                 </nav>
             </div>

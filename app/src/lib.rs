@@ -5,11 +5,14 @@
 
 mod account;
 pub mod account_model;
+mod editor;
+pub mod editor_model;
 mod layout;
 pub mod model;
 mod pages;
 
 pub use account_model::*;
+pub use editor_model::*;
 use leptos::prelude::*;
 pub use model::*;
 
@@ -30,6 +33,11 @@ pub enum Page {
     Consent(ConsentPage),
     Handoff(HandoffPage),
     Applications(ApplicationsPage),
+    EditorDashboard(DashboardPage),
+    EditorEdit(Box<EditPage>),
+    EditorList(ListPage),
+    EditorHistory(HistoryPage),
+    EditorAudit(AuditPage),
 }
 
 /// Renders a complete HTML document.
@@ -52,6 +60,11 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::Consent(p) => account::consent(p).into_any(),
             Page::Handoff(p) => account::handoff(p).into_any(),
             Page::Applications(p) => account::applications(p).into_any(),
+            Page::EditorDashboard(p) => editor::dashboard(p).into_any(),
+            Page::EditorEdit(p) => editor::edit(*p).into_any(),
+            Page::EditorList(p) => editor::list(p).into_any(),
+            Page::EditorHistory(p) => editor::history(p).into_any(),
+            Page::EditorAudit(p) => editor::audit(p).into_any(),
         };
         let html = layout::document(shell, title, crumbs, body).to_html();
         // Leptos marks dynamic boundaries with comments; a static page needs none.

@@ -20,6 +20,11 @@ pub struct Shell {
     pub place_name: Option<String>,
     pub search_query: String,
     pub account: AccountNav,
+    /// The municipality's own links in the header and footer.
+    pub header_links: Vec<LinkItem>,
+    pub footer_links: Vec<LinkItem>,
+    /// A preview of drafts for editors: marked on the page.
+    pub preview: bool,
 }
 
 /// The header's login state. Anonymous pages are cached, so their link carries only the path.
@@ -198,6 +203,9 @@ pub struct Facet {
 pub enum Block {
     Heading(String),
     Paragraph(String),
+    /// HTML the server has already passed through its allow-list
+    /// (`richtext::markdown`/`sanitize_pvog`); rendered as it is.
+    Html(String),
     List(Vec<String>),
 }
 

@@ -403,6 +403,7 @@ pub(crate) fn text_blocks(blocks: Vec<Block>) -> impl IntoView {
         .map(|b| match b {
             Block::Heading(h) => view! { <h2>{h}</h2> }.into_any(),
             Block::Paragraph(t) => view! { <p>{t}</p> }.into_any(),
+            Block::Html(h) => view! { <div class="prose" inner_html=h></div> }.into_any(),
             Block::List(items) => view! { <ul>{items.into_iter().map(|i| view! { <li>{i}</li> }).collect_view()}</ul> }.into_any(),
         })
         .collect_view()

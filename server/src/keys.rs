@@ -122,6 +122,20 @@ impl LeikaKey {
     }
 }
 
+// As a plain string in JSON, parsed (and so checked) when read back.
+impl serde::Serialize for LeikaKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for LeikaKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LeikaKey, D::Error> {
+        let s = String::deserialize(d)?;
+        LeikaKey::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
 // Lets maps keyed by LeikaKey be read with a plain &str (same hash: the inner String's).
 impl std::borrow::Borrow<str> for LeikaKey {
     fn borrow(&self) -> &str {

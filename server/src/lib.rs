@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
+pub mod editor;
 pub mod handoff;
 pub mod http;
 pub mod keys;

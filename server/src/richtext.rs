@@ -43,6 +43,17 @@ pub fn sanitize_pvog(html: &str) -> String {
     PVOG.clean(&html).to_string().trim().to_string()
 }
 
+/// Markdown as editors write it, rendered (pulldown-cmark, raw HTML passed
+/// through as text would be unsafe, so it goes through the same allow-list as
+/// everything else): headings, paragraphs, lists, emphasis and http(s),
+/// mailto and tel links. Callers bound the input size.
+pub fn markdown(md: &str) -> String {
+    let parser = pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::empty());
+    let mut html = String::with_capacity(md.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, parser);
+    sanitize_pvog(&html)
+}
+
 /// The text of an HTML fragment, whitespace collapsed, for search and previews.
 pub fn plain_text(html: &str) -> String {
     let text = strip_tags(&sanitize_pvog(html));
@@ -98,6 +109,41 @@ fn unescape(text: &str) -> String {
         .replace("&gt;", ">")
         .replace("&nbsp;", "\u{a0}")
         .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::markdown;
+
+    #[test]
+    fn renders_the_allow_list_and_nothing_else() {
+        assert_eq!(
+            markdown("## Gebühren\n\n- **30 €** bei [Abholung](https://kiel.de/a)"),
+            "<h2>Gebühren</h2>\n<ul>\n<li><strong>30 €</strong> bei <a href=\"https://kiel.de/a\" rel=\"noopener noreferrer\">Abholung</a></li>\n</ul>"
+        );
+        for evil in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[x](javascript:alert(1))",
+            "<a href=\"javascript:alert(1)\">x</a>",
+            "<svg onload=alert(1)>",
+            "<iframe src=https://evil.example></iframe>",
+            "[x](data:text/html,<script>alert(1)</script>)",
+        ] {
+            let out = markdown(evil);
+            for bad in [
+                "<script",
+                "onerror",
+                "javascript:",
+                "<svg",
+                "<iframe",
+                "data:",
+                "<img",
+            ] {
+                assert!(!out.contains(bad), "{evil} → {out}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]

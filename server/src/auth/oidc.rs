@@ -107,7 +107,9 @@ pub struct Oidc {
     issuer: IssuerUrl,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,
-    acr: AcrMap,
+    /// Levels of assurance: the citizens' Servicekonto has them; the editors'
+    /// identity provider need not.
+    acr: Option<AcrMap>,
     pub account_url: Option<String>,
     http: reqwest::Client,
     metadata: RwLock<Option<(Metadata, Instant)>>,
@@ -130,11 +132,27 @@ impl Oidc {
             issuer,
             client_id: ClientId::new(s.client_id.clone()),
             client_secret: s.client_secret.clone().map(ClientSecret::new),
-            acr: AcrMap::parse(&s.acr_values)?,
+            acr: Some(AcrMap::parse(&s.acr_values)?),
             account_url: s.account_url.clone().filter(|u| !u.is_empty()),
             http,
             metadata: RwLock::new(None),
         }))
+    }
+
+    /// The operator's identity provider for editors: the same checks, no
+    /// levels of assurance. `None` without an issuer: no editor login.
+    pub fn for_editors(
+        issuer: Option<&str>,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Result<Option<Oidc>, String> {
+        let settings = OidcSettings {
+            issuer: issuer.map(String::from),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.map(String::from),
+            ..OidcSettings::none()
+        };
+        Ok(Self::from_settings(&settings)?.map(|o| Oidc { acr: None, ..o }))
     }
 
     pub fn issuer(&self) -> &str {
@@ -204,10 +222,12 @@ impl Oidc {
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("address".into()))
             .set_pkce_challenge(challenge);
-        let wanted = level.unwrap_or(Vertrauensniveau::Basisregistrierung);
-        request = request.add_auth_context_value(AuthenticationContextClass::new(
-            self.acr.acr_for(wanted).to_string(),
-        ));
+        if let Some(acr) = &self.acr {
+            let wanted = level.unwrap_or(Vertrauensniveau::Basisregistrierung);
+            request = request.add_auth_context_value(AuthenticationContextClass::new(
+                acr.acr_for(wanted).to_string(),
+            ));
+        }
         let (url, state, nonce) = request.url();
         Ok((
             url.to_string(),
@@ -259,6 +279,7 @@ impl Oidc {
         pending: &PendingLogin,
     ) -> Result<VerifiedLogin, OidcError> {
         let acr_map = self.acr.clone();
+        let needs_acr = acr_map.is_some();
         // The crate's default accepts any acr; only configured values grant a level.
         // The algorithms come from our allow-list, never from the provider's
         // metadata; and a token must have been issued just now.
@@ -266,13 +287,14 @@ impl Oidc {
             .id_token_verifier()
             .set_allowed_algs(ALLOWED_ALGS)
             .set_issue_time_verifier_fn(issued_recently)
-            .set_auth_context_verifier_fn(move |acr| match acr {
-                Some(a) if acr_map.level_of(a).is_some() => Ok(()),
-                Some(a) => Err(format!(
+            .set_auth_context_verifier_fn(move |acr| match (&acr_map, acr) {
+                (None, _) => Ok(()),
+                (Some(map), Some(a)) if map.level_of(a).is_some() => Ok(()),
+                (Some(_), Some(a)) => Err(format!(
                     "unbekanntes Vertrauensniveau (acr) „{}“",
                     a.as_str()
                 )),
-                None => Err("kein Vertrauensniveau (acr) im Token".into()),
+                (Some(_), None) => Err("kein Vertrauensniveau (acr) im Token".into()),
             });
         let claims = id_token
             .claims(&verifier, &Nonce::new(pending.nonce.clone()))
@@ -282,10 +304,14 @@ impl Oidc {
                 }
                 _ => OidcError::Token(verification_reason(&e)),
             })?;
-        let level = claims
-            .auth_context_ref()
-            .and_then(|a| self.acr.level_of(a.as_str()))
-            .ok_or_else(|| OidcError::Token("kein bekanntes Vertrauensniveau".into()))?;
+        let level = match &self.acr {
+            Some(map) => claims
+                .auth_context_ref()
+                .and_then(|a| map.level_of(a.as_str()))
+                .ok_or_else(|| OidcError::Token("kein bekanntes Vertrauensniveau".into()))?,
+            None if !needs_acr => Vertrauensniveau::Basisregistrierung,
+            None => return Err(OidcError::Token("kein bekanntes Vertrauensniveau".into())),
+        };
         let localized = |c: Option<&openidconnect::LocalizedClaim<_>>| -> String {
             c.and_then(|n| n.get(None))
                 .map(|n: &openidconnect::EndUserName| n.as_str().to_string())

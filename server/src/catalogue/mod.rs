@@ -8,7 +8,13 @@ pub mod model;
 mod persist;
 pub mod read;
 pub mod sources;
+pub mod views;
 pub mod xzufi;
 
 pub use import::{import, import_for, ImportError, ImportOutcome, ImportPaths};
 pub use read::Catalogue;
+
+/// The version of the newest catalogue import (0: none).
+pub async fn latest_version(store: &crate::store::Store) -> Result<i64, crate::store::StoreError> {
+    Ok(persist::latest_import(store).await?.map_or(0, |(v, _)| v))
+}

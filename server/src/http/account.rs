@@ -192,7 +192,7 @@ pub async fn login(
 }
 
 #[derive(Deserialize)]
-pub struct CallbackQuery {
+pub(super) struct CallbackQuery {
     code: Option<String>,
     state: Option<String>,
     iss: Option<String>,
@@ -235,20 +235,15 @@ pub async fn callback(
     }
 }
 
-struct Finished {
-    next: String,
-    level: Vertrauensniveau,
-    wanted: Option<Vertrauensniveau>,
-}
-
-async fn finish_login(
-    state: &AppState,
-    session: &Session,
-    headers: &HeaderMap,
+/// Checks a provider's answer to a login this browser started (state, RFC 9207
+/// `iss`, errors), exchanges the code and verifies the ID token. Shared by the
+/// citizens' and the editors' login.
+pub(super) async fn verify_callback(
+    oidc: &crate::auth::Oidc,
     pending: Option<PendingLogin>,
     q: CallbackQuery,
-) -> Result<Finished, AppError> {
-    let oidc = state.oidc().ok_or(AppError::NotFound)?;
+    redirect: &str,
+) -> Result<(crate::auth::VerifiedLogin, PendingLogin), AppError> {
     let refused = |msg: &str| AppError::Login(msg.to_string());
     let pending = pending.ok_or_else(|| {
         refused("Zu dieser Antwort gibt es keinen offenen Anmeldevorgang – vielleicht wurde sie schon verwendet. Bitte melden Sie sich neu an.")
@@ -297,11 +292,29 @@ async fn finish_login(
         .as_deref()
         .filter(|c| !c.is_empty())
         .ok_or_else(|| refused("Die Antwort des Servicekontos enthält keinen Anmeldecode."))?;
-    let redirect = format!("{}/anmelden/callback", origin(state, headers)?);
     let verified = oidc
-        .finish(&redirect, code, &pending)
+        .finish(redirect, code, &pending)
         .await
         .map_err(|e| AppError::Login(e.to_string()))?;
+    Ok((verified, pending))
+}
+
+struct Finished {
+    next: String,
+    level: Vertrauensniveau,
+    wanted: Option<Vertrauensniveau>,
+}
+
+async fn finish_login(
+    state: &AppState,
+    session: &Session,
+    headers: &HeaderMap,
+    pending: Option<PendingLogin>,
+    q: CallbackQuery,
+) -> Result<Finished, AppError> {
+    let oidc = state.oidc().ok_or(AppError::NotFound)?;
+    let redirect = format!("{}/anmelden/callback", origin(state, headers)?);
+    let (verified, pending) = verify_callback(oidc, pending, q, &redirect).await?;
     let now = now_unix();
     let citizen_id =
         account::upsert_citizen(state.store(), &verified.issuer, &verified.subject, now).await?;

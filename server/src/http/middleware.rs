@@ -197,14 +197,14 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     if canonical {
         if let Some(hit) = state.cache().get(tenant.id, versions, &uri) {
             if let Some(leika) = &viewed {
-                state.count_view(leika);
+                state.count_view(tenant.id, leika);
             }
             return hit.response();
         }
     }
     let res = next.run(req).await;
     if let (Some(leika), StatusCode::OK) = (&viewed, res.status()) {
-        state.count_view(leika);
+        state.count_view(tenant.id, leika);
     }
     if !canonical || res.status() != StatusCode::OK || res.extensions().get::<Cacheable>().is_none()
     {

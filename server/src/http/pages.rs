@@ -68,9 +68,12 @@ pub(super) fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) ->
     Shell {
         tenant_name: tenant.name.clone(),
         tagline: tenant.config.tagline.clone(),
-        logo_url: state
-            .assets()
-            .url(&format!("tenants/{}", tenant.config.logo.file)),
+        logo_url: match &tenant.config.logo.upload {
+            Some(id) => format!("/medien/{id}"),
+            None => state
+                .assets()
+                .url(&format!("tenants/{}", tenant.config.logo.file)),
+        },
         logo_alt: tenant.config.logo.alt.clone(),
         stylesheet_url: state.assets().url("style.css"),
         theme_url: format!("/theme.css?v={}", tenant.version),
@@ -90,7 +93,21 @@ pub(super) fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) ->
             .map(|g| crate::catalogue::generate::municipality_name(&g.name, g.type_code)),
         search_query: String::new(),
         account: super::account::current_nav(),
+        header_links: nav_links(&tenant.config.header_links),
+        footer_links: nav_links(&tenant.config.footer_links),
+        preview: tenant.preview,
     }
+}
+
+fn nav_links(links: &[crate::editor::model::NavLink]) -> Vec<LinkItem> {
+    links
+        .iter()
+        .map(|l| LinkItem {
+            href: l.href.clone(),
+            label: l.label.clone(),
+            hint: String::new(),
+        })
+        .collect()
 }
 
 pub(super) fn home_crumb(shell: &Shell) -> Crumb {
@@ -512,7 +529,9 @@ pub async fn impressum(State(state): State<AppState>, Extension(t): TenantExt) -
         &state,
         &t,
         "Impressum",
-        app::blocks(&t.config.legal.impressum),
+        vec![Block::Html(crate::richtext::markdown(
+            &t.config.legal.impressum,
+        ))],
     )
 }
 
@@ -521,7 +540,9 @@ pub async fn datenschutz(State(state): State<AppState>, Extension(t): TenantExt)
         &state,
         &t,
         "Datenschutzerklärung",
-        app::blocks(&t.config.legal.datenschutz),
+        vec![Block::Html(crate::richtext::markdown(
+            &t.config.legal.datenschutz,
+        ))],
     )
 }
 
@@ -530,7 +551,9 @@ pub async fn barrierefreiheit(State(state): State<AppState>, Extension(t): Tenan
         &state,
         &t,
         "Erklärung zur Barrierefreiheit",
-        app::blocks(&t.config.legal.barrierefreiheit),
+        vec![Block::Html(crate::richtext::markdown(
+            &t.config.legal.barrierefreiheit,
+        ))],
     )
 }
 

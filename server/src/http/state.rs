@@ -126,7 +126,7 @@ pub(super) struct Inner {
     content: RwLock<Arc<Content>>,
     search_config: SearchConfig,
     /// Service page views not yet written to the store, and the totals for ranking.
-    views_pending: Mutex<HashMap<String, u64>>,
+    views_pending: Mutex<HashMap<(i64, String), u64>>,
     views: RwLock<Arc<HashMap<LeikaKey, u64>>>,
     views_loaded: std::sync::atomic::AtomicBool,
     assets: Assets,
@@ -291,13 +291,13 @@ impl AppState {
             .clone()
     }
 
-    pub fn count_view(&self, leika: &str) {
+    pub fn count_view(&self, tenant: i64, service: &str) {
         *self
             .0
             .views_pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(leika.to_string())
+            .entry((tenant, service.to_string()))
             .or_insert(0) += 1;
     }
 
@@ -324,10 +324,7 @@ impl AppState {
     /// Picks up imports and tenant changes made by other processes (the `import`
     /// command, other instances) by comparing versions in the store.
     pub async fn refresh(&self) -> Result<(), crate::store::StoreError> {
-        let versions = sqlx::query("SELECT (SELECT MAX(id) FROM catalogue_imports) AS c, (SELECT CAST(COALESCE(SUM(version), 0) + COUNT(*) AS BIGINT) FROM tenants) AS t")
-            .fetch_one(self.store().pool())
-            .await?;
-        let catalogue_version = crate::store::int(&versions, "c")?.unwrap_or(0);
+        let catalogue_version = crate::catalogue::latest_version(self.store()).await?;
         if catalogue_version != self.catalogue().version {
             if let Some(c) = Catalogue::load(self.store()).await? {
                 let config = self.0.search_config.clone();
@@ -345,9 +342,10 @@ impl AppState {
                 }
             }
         }
-        let tenant_sum = crate::store::int(&versions, "t")?.unwrap_or(0);
-        let current: i64 = self.tenants().all().iter().map(|t| t.version + 1).sum();
-        if tenant_sum != current {
+        // Every change of a tenant appends to the change list, so a delete and a
+        // create between two polls are noticed as well.
+        let newest = crate::tenancy::last_change(self.store()).await?;
+        if newest != self.tenants().change() {
             self.set_tenants(Arc::new(Tenants::load(self.store()).await?));
         }
         self.flush_views().await
@@ -370,25 +368,8 @@ impl AppState {
         if pending.is_empty() && loaded {
             return Ok(());
         }
-        for (leika, n) in &pending {
-            sqlx::query(
-                "INSERT INTO service_views (leika, views) VALUES ($1, $2) \
-                 ON CONFLICT (leika) DO UPDATE SET views = service_views.views + excluded.views",
-            )
-            .bind(leika)
-            .bind(*n as i64)
-            .execute(self.store().pool())
-            .await?;
-        }
-        let mut totals = HashMap::new();
-        for row in sqlx::query("SELECT leika, views FROM service_views")
-            .fetch_all(self.store().pool())
-            .await?
-        {
-            if let Ok(key) = LeikaKey::parse(&crate::store::text(&row, "leika")?) {
-                totals.insert(key, crate::store::int(&row, "views")?.unwrap_or(0) as u64);
-            }
-        }
+        crate::catalogue::views::add(self.store(), &pending).await?;
+        let totals = crate::catalogue::views::totals(self.store()).await?;
         *self.0.views.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(totals);
         self.0
             .views_loaded

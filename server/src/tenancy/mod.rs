@@ -1,5 +1,6 @@
 //! Tenancy: one process serves every municipality; the host names the tenant.
 
+pub mod colors;
 mod host;
 mod seed;
 
@@ -35,16 +36,20 @@ impl TenantKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Colors {
-    pub primary: String,
-    pub primary_dark: String,
-    pub accent: String,
+    pub primary: colors::Rgb,
+    pub primary_dark: colors::Rgb,
+    pub accent: colors::Rgb,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Logo {
+    /// A file under `assets/tenants/` (the seed's logo).
     pub file: String,
     pub alt: String,
+    /// An editor's upload (`uploads.id`), shown instead of `file`.
+    #[serde(default)]
+    pub upload: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +94,10 @@ pub struct TenantConfig {
     pub legal: Legal,
     #[serde(default)]
     pub start: StartConfig,
+    #[serde(default)]
+    pub header_links: Vec<crate::editor::model::NavLink>,
+    #[serde(default)]
+    pub footer_links: Vec<crate::editor::model::NavLink>,
 }
 
 #[derive(Debug, Clone)]
@@ -103,6 +112,12 @@ pub struct Tenant {
     pub config: TenantConfig,
     /// Bumped on every change; part of every cache key.
     pub version: i64,
+    /// Published local content: additions, local services, offices, announcements.
+    pub local: Arc<crate::editor::local::LocalContent>,
+    /// Publishing needs a second person (Freigabe).
+    pub require_approval: bool,
+    /// Drafts shown to editors: never cached, marked on every page.
+    pub preview: bool,
 }
 
 impl Tenant {
@@ -112,6 +127,7 @@ impl Tenant {
     }
 
     /// CSS custom properties for this tenant's brand, over the shared stylesheet.
+    /// The colours are typed values: only `#rrggbb` can reach the CSS.
     pub fn theme_css(&self) -> String {
         let c = &self.config.colors;
         format!(
@@ -131,11 +147,75 @@ impl TenantScope {
     }
 }
 
+/// Records that a tenant changed: its version moves on (its cached pages go)
+/// and the change list grows (other instances reload). In the caller's transaction.
+pub async fn changed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    scope: TenantScope,
+    what: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE tenants SET version = version + 1, updated_at = $1 WHERE id = $2")
+        .bind(crate::clock::now_rfc3339())
+        .bind(scope.id())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO changes (tenant_id, what, at) VALUES ($1, $2, $3)")
+        .bind(scope.id())
+        .bind(what)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The newest change any process recorded (0: none).
+pub async fn last_change(store: &Store) -> Result<i64, StoreError> {
+    let row = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS n FROM changes")
+        .fetch_one(store.pool())
+        .await?;
+    Ok(int(&row, "n")?.unwrap_or(0))
+}
+
+/// Sets whether publishing needs a second person's approval.
+pub async fn set_require_approval(
+    store: &Store,
+    scope: TenantScope,
+    on: bool,
+    actor: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut tx = store.pool().begin().await?;
+    sqlx::query("UPDATE tenants SET require_approval = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(scope.id())
+        .execute(&mut *tx)
+        .await?;
+    crate::editor::content::audit(
+        &mut tx,
+        Some(scope),
+        crate::editor::content::Event {
+            who: crate::editor::content::Who { actor, now },
+            action: "freigabe",
+            kind: "settings",
+            key: "require_approval",
+            old: None,
+            new: Some(&serde_json::Value::Bool(on)),
+        },
+    )
+    .await?;
+    changed(&mut tx, scope, "einstellungen", now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// All tenants, indexed by host. Rebuilt and swapped whenever a tenant changes.
 #[derive(Debug, Default)]
 pub struct Tenants {
     by_host: HashMap<String, Arc<Tenant>>,
     all: Vec<Arc<Tenant>>,
+    /// The newest entry of the change list this set reflects.
+    change: i64,
 }
 
 impl Tenants {
@@ -145,7 +225,15 @@ impl Tenants {
             .iter()
             .flat_map(|t| t.hosts.iter().map(move |h| (h.clone(), t.clone())))
             .collect();
-        Tenants { by_host, all }
+        Tenants {
+            by_host,
+            all,
+            change: 0,
+        }
+    }
+
+    pub fn change(&self) -> i64 {
+        self.change
     }
 
     /// The tenant for a Host header value; ignores case, port and a trailing dot.
@@ -162,6 +250,9 @@ impl Tenants {
     }
 
     pub async fn load(store: &Store) -> Result<Tenants, StoreError> {
+        // Read first: a change made while loading is then seen at the next poll.
+        let change = last_change(store).await?;
+        let mut local = crate::editor::local::load_all(store).await?;
         let mut hosts: HashMap<i64, Vec<String>> = HashMap::new();
         for r in sqlx::query("SELECT host, tenant_id FROM tenant_hosts ORDER BY host")
             .fetch_all(store.pool())
@@ -190,8 +281,14 @@ impl Tenants {
                 config: serde_json::from_str(&text(&r, "config")?)
                     .map_err(|e| decode(e.to_string()))?,
                 version: int(&r, "version")?.unwrap_or(1),
+                local: Arc::new(local.remove(&id).unwrap_or_default()),
+                require_approval: int(&r, "require_approval")?.unwrap_or(0) == 1,
+                preview: false,
             });
         }
-        Ok(Tenants::new(tenants))
+        Ok(Tenants {
+            change,
+            ..Tenants::new(tenants)
+        })
     }
 }

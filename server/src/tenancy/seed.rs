@@ -1,7 +1,7 @@
 //! Seeds tenants from `tenants/<slug>.toml` into the database, where they live
 //! from then on (editors will change them there). Existing tenants are left alone.
 
-use super::{normalize_host, TenantConfig, TenantKind};
+use super::{colors, normalize_host, TenantConfig, TenantKind};
 use crate::keys::{Ars, TenantSlug};
 use crate::store::{Store, StoreError};
 use serde::Deserialize;
@@ -65,23 +65,8 @@ pub fn parse_tenant_file(file: &str, slug: &str, text: &str) -> Result<SeedTenan
         return Err(invalid("mindestens ein Hostname ist nötig".into()));
     }
     let c = &f.config.colors;
-    for (field, value) in [
-        ("primary", &c.primary),
-        ("primary_dark", &c.primary_dark),
-        ("accent", &c.accent),
-    ] {
-        let rgb = parse_hex(value).ok_or_else(|| {
-            invalid(format!(
-                "colors.{field}: „{value}“ ist keine Farbe der Form #rrggbb"
-            ))
-        })?;
-        let needed = if field == "accent" { 3.0 } else { 4.5 };
-        let ratio = contrast(rgb, [255, 255, 255]);
-        if ratio < needed {
-            return Err(invalid(format!(
-                "colors.{field}: Kontrast zu Weiß {ratio:.1}:1, nötig sind {needed}:1"
-            )));
-        }
+    if let Some(p) = colors::check_brand(c.primary, c.primary_dark, c.accent).first() {
+        return Err(invalid(format!("colors.{}: {p}", p.field)));
     }
     Ok(SeedTenant {
         slug,
@@ -170,45 +155,20 @@ async fn insert_if_new(store: &Store, t: &SeedTenant) -> Result<bool, TenancyErr
             .execute(&mut *tx)
             .await?;
     }
+    super::changed(
+        &mut tx,
+        super::TenantScope(id),
+        "angelegt",
+        crate::clock::now_unix(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
-}
-
-fn parse_hex(value: &str) -> Option<[u8; 3]> {
-    let hex = value.strip_prefix('#')?;
-    if hex.len() != 6 {
-        return None;
-    }
-    let byte = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
-    Some([byte(0)?, byte(2)?, byte(4)?])
-}
-
-/// WCAG 2.1 contrast ratio of two sRGB colours.
-pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
-    let lum = |c: [u8; 3]| {
-        let ch = |v: u8| {
-            let v = f64::from(v) / 255.0;
-            if v <= 0.03928 {
-                v / 12.92
-            } else {
-                ((v + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2])
-    };
-    let (la, lb) = (lum(a), lum(b));
-    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn contrast_matches_wcag_examples() {
-        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 0.01);
-        assert!((contrast([0x76, 0x76, 0x76], [255, 255, 255]) - 4.54).abs() < 0.01);
-    }
 
     #[test]
     fn bundled_tenant_files_are_valid() {
