@@ -99,8 +99,8 @@ export async function startServer({ port: wantedPort, env: extraEnv = {}, sender
     ...extraEnv,
   };
   try {
-    for (const { name, credential } of senders) {
-      const args = ['sender-add', '--name', name];
+    for (const { name, credential, areas = ['bund'] } of senders) {
+      const args = ['sender-add', '--name', name, ...areas.flatMap((a) => ['--area', a])];
       if (credential !== undefined) args.push('--credential', credential);
       await runCommand(bin, args, env);
     }
