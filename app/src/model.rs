@@ -126,11 +126,46 @@ pub struct PlaceChoice {
     pub candidates: Vec<LinkItem>,
 }
 
+/// The place of a birth, death or marriage, when the Standesamt of that place is responsible.
+#[derive(Debug, Clone)]
+pub struct EventPlaceChoice {
+    /// GET target of the form (the page itself).
+    pub action: String,
+    /// The citizen's chosen Wohnort, kept as a hidden field ("" when none).
+    pub gemeinde: String,
+    /// The tenant's own Gemeinden, offered first: (ARS, name).
+    pub gemeinden: Vec<(String, String)>,
+    pub plz: String,
+    pub error: Option<String>,
+    /// When a postcode spans several Gemeinden: links to each.
+    pub candidates: Vec<LinkItem>,
+}
+
+/// A responsible office and why we know it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub office: Office,
+    /// The public source of a rule-made answer: "§ 1 Landesmeldegesetz"; empty for imported ones.
+    pub basis: String,
+    pub hinweis: String,
+    /// Where the application is made in person, when that is another office.
+    pub antrag: Option<Office>,
+    /// For civil-status services: the place of the event the office was chosen for.
+    pub event_place: Option<String>,
+    /// Link to choose another place of the event.
+    pub change_event_href: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum Responsibility {
-    Office(Office),
-    Unknown { place: String, contact: Contact },
+    Office(Box<Answer>),
+    /// No sourced rule and no imported responsibility: no guess, the tenant's contact instead.
+    Unknown {
+        place: String,
+        contact: Contact,
+    },
     ChoosePlace(PlaceChoice),
+    ChooseEventPlace(EventPlaceChoice),
 }
 
 #[derive(Debug, Clone)]

@@ -233,9 +233,9 @@ fn fact(id: &'static str, title: &'static str, text: String) -> Option<impl Into
 fn responsibility(r: Responsibility, change_href: Option<String>) -> impl IntoView {
     let change = change_href.map(|h| view! { <p><a href=h>"Anderen Wohnort wählen"</a></p> });
     let body = match r {
-        Responsibility::Office(o) => office(o).into_any(),
+        Responsibility::Office(a) => answer(*a).into_any(),
         Responsibility::Unknown { place, contact } => view! {
-            <p>"Für " {place} " ist uns keine zuständige Stelle für diese Leistung bekannt. Bitte wenden Sie sich an:"</p>
+            <p class="not-recorded">"Welche Stelle diese Leistung für " {place} " erbringt, ist in diesem Portal noch nicht erfasst. Wir nennen Ihnen keine geratene Stelle. Ihre Verwaltung hilft Ihnen weiter:"</p>
             <address>
                 <strong>{contact.name}</strong><br />
                 {contact.street}<br />
@@ -246,6 +246,7 @@ fn responsibility(r: Responsibility, change_href: Option<String>) -> impl IntoVi
         }
         .into_any(),
         Responsibility::ChoosePlace(c) => place_form(c).into_any(),
+        Responsibility::ChooseEventPlace(c) => event_place_form(c).into_any(),
     };
     view! {
         <section id="zustaendig" class="responsible" aria-labelledby="zustaendig-titel">
@@ -253,6 +254,76 @@ fn responsibility(r: Responsibility, change_href: Option<String>) -> impl IntoVi
             {body}
             {change}
         </section>
+    }
+}
+
+fn answer(a: Answer) -> impl IntoView {
+    let event = a.event_place.map(|p| {
+        view! { <p class="event-place">"Zuständig ist das Standesamt des Ortes, an dem das Ereignis stattfand: " {p}"."</p> }
+    });
+    let change_event = a
+        .change_event_href
+        .map(|h| view! { <p><a href=h>"Anderen Ort des Ereignisses wählen"</a></p> });
+    let hinweis = (!a.hinweis.is_empty()).then(|| view! { <p class="hint">{a.hinweis}</p> });
+    let antrag = a.antrag.map(|o| {
+        view! {
+            <h3>"Antrag persönlich bei"</h3>
+            {office(o)}
+        }
+    });
+    let basis = (!a.basis.is_empty())
+        .then(|| view! { <p class="basis">"Zuständigkeit nach " {a.basis}</p> });
+    view! {
+        {event}
+        {office(a.office)}
+        {antrag}
+        {hinweis}
+        {change_event}
+        {basis}
+    }
+}
+
+fn event_place_form(c: EventPlaceChoice) -> impl IntoView {
+    let error = c.error.map(|e| {
+        view! {
+            <div class="error-summary" role="alert" aria-labelledby="ereignisort-fehler-titel">
+                <h3 id="ereignisort-fehler-titel">"Bitte prüfen Sie Ihre Eingabe"</h3>
+                <p><a href="#ereignis_plz">{e}</a></p>
+            </div>
+        }
+    });
+    let candidates = (!c.candidates.is_empty()).then(|| {
+        view! {
+            <p>"Diese Postleitzahl gehört zu mehreren Gemeinden. Bitte wählen Sie den Ort:"</p>
+            <ul class="plain candidates">
+                {c.candidates.into_iter().map(|l| view! { <li><a href=l.href>{l.label}</a></li> }).collect_view()}
+            </ul>
+        }
+    });
+    let has_error = error.is_some();
+    let gemeinde = (!c.gemeinde.is_empty())
+        .then(|| view! { <input type="hidden" name="gemeinde" value=c.gemeinde /> });
+    view! {
+        <p>"Zuständig ist das Standesamt des Ortes, an dem die Geburt, der Sterbefall oder die Eheschließung stattfand – nicht unbedingt das Standesamt Ihres Wohnorts. Bitte nennen Sie diesen Ort."</p>
+        {error}
+        {candidates}
+        <form id="ereignisort" class="place-form" method="get" action=c.action.clone()>
+            {gemeinde}
+            <div class="field">
+                <label for="ereignis_plz">"Postleitzahl des Ortes"</label>
+                <input id="ereignis_plz" name="ereignis_plz" type="text" inputmode="numeric"
+                    maxlength="5" value=c.plz aria-invalid=has_error.then_some("true") />
+            </div>
+            <p class="or">"oder"</p>
+            <div class="field">
+                <label for="ereignisort-auswahl">"Ort in Ihrer Kommune"</label>
+                <select id="ereignisort-auswahl" name="ereignisort">
+                    <option value="">"Bitte wählen"</option>
+                    {c.gemeinden.into_iter().map(|(ars, name)| view! { <option value=ars>{name}</option> }).collect_view()}
+                </select>
+            </div>
+            <button type="submit">"Zuständiges Standesamt anzeigen"</button>
+        </form>
     }
 }
 

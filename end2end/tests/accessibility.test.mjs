@@ -56,6 +56,10 @@ const AMT_PAGES = [
   ['service page, Gemeinde chosen', `${SERVICE}?plz=24363`, 200, gemeindeChosen],
   ['service page, several Gemeinden for the postcode', `${SERVICE}?plz=24361`, 200, candidatesShown],
   ['service page, place form with an error', `${SERVICE}?plz=12`, 200, placeError],
+  // Civil-status services ask where the event took place; services without a rule say so.
+  ['service page, place of the event', '/leistungen/99027002012000-geburtsurkunde-beantragen', 200],
+  ['service page, Standesamt of the place of the event', '/leistungen/99027002012000-geburtsurkunde-beantragen?ereignisort=010020000000', 200],
+  ['service page, responsibility not recorded', '/leistungen/99102051000000-anmeldung-und-abfuehrung-der-lohnsteuer-durch-den-arbeitgeber?gemeinde=010585890080', 200],
 ];
 
 async function loginRefused(page) {

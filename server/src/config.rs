@@ -25,6 +25,12 @@ pub enum Command {
     Import,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print how many services have a responsible office: by sourced rule, imported, none.
+    CatalogueCoverage {
+        /// One line per Lebenslage, too.
+        #[arg(long)]
+        lebenslagen: bool,
+    },
     /// Create a new key for hand-off tokens; the old one stays published for a week.
     KeysRotate,
     /// Issue a credential for a Postfach sender (an authority) that delivers into its areas.

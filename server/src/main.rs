@@ -40,6 +40,17 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             buergerportal::report(&outcome);
             println!("{outcome:?}");
         }
+        Command::CatalogueCoverage { lebenslagen } => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+            let catalogue = buergerportal::catalogue::Catalogue::load(&store)
+                .await?
+                .ok_or("Noch kein Katalog importiert: zuerst `buergerportal import`.")?;
+            print!(
+                "{}",
+                buergerportal::catalogue::coverage::coverage(&catalogue).report(lebenslagen)
+            );
+        }
         Command::KeysRotate => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;

@@ -53,6 +53,15 @@ impl Score {
     }
 }
 
+/// The labelled queries run back to back, far above the per-client API rate limit.
+async fn spawn(backend: Backend) -> TestApp {
+    TestApp::spawn_with(backend, |c| {
+        c.limits.rate_api_per_second = 100_000;
+        c.limits.rate_search_per_second = 100_000;
+    })
+    .await
+}
+
 async fn ours(app: &TestApp, q: &str) -> Vec<String> {
     let url = format!(
         "/api/v1/search?q={}",
@@ -95,7 +104,7 @@ async fn measure(app: &TestApp, baseline: bool) -> (Score, Score, Vec<String>) {
 
 #[tokio::test]
 async fn search_finds_what_citizens_mean() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+    let app = spawn(Backend::Sqlite).await;
     let (score, _, misses) = measure(&app, false).await;
     println!(
         "search: top-3 hit rate {:.3}, MRR {:.3} over {} queries",
@@ -113,7 +122,7 @@ async fn search_finds_what_citizens_mean() {
 
 #[tokio::test]
 async fn search_beats_postgres_full_text_search() {
-    let app = TestApp::spawn(Backend::Postgres).await;
+    let app = spawn(Backend::Postgres).await;
     buergerportal::search::baseline::prepare(app.state.store())
         .await
         .unwrap();

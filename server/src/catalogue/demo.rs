@@ -4,15 +4,6 @@ use super::model::Fee;
 use super::sources::SourceError;
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Gemeinde,
-    Kreis,
-    Land,
-    Bund,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoLeistung {
@@ -32,7 +23,6 @@ pub struct DemoLeistung {
     pub legal_basis: String,
     #[serde(default)]
     pub keywords: Vec<String>,
-    pub level: Level,
     pub online: Option<String>,
     /// Further Lebenslagen (by name) where citizens look for this service.
     #[serde(default)]

@@ -4,6 +4,7 @@ use super::demo::parse_demo;
 use super::generate::{generate, Sources};
 use super::model::CatalogueData;
 use super::persist;
+use super::rules::RuleTable;
 use super::sources::{parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, SourceError};
 use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -11,7 +12,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Bump when the generation rules change, so that an unchanged source is re-imported.
-const GENERATOR_VERSION: &str = "generate-v2";
+const GENERATOR_VERSION: &str = "generate-v3-regeltabelle";
 
 /// Files in `SOURCES_DIR`.
 pub const GV100AD: &str = "destatis-gv100ad-2025/GV100AD_30112025.txt";
@@ -20,6 +21,8 @@ pub const OZG: &str = "ozg-katalog-nrw-2019/symfony.data.sql";
 pub const GVISYS_DIR: &str = "gvisys-anschriften-2011/data";
 /// The project's own demo texts, in `CATALOGUE_DIR`.
 pub const DEMO: &str = "demo/leistungen.toml";
+/// The project's rule table of responsibilities in Schleswig-Holstein, in `CATALOGUE_DIR`.
+pub const RULES: &str = "zustaendigkeit-sh.toml";
 
 /// Where an import reads from: the public sources (outside the repository) and
 /// the project's own catalogue files.
@@ -127,11 +130,12 @@ impl SourceFiles {
             (n, path)
         }));
         wanted.push((DEMO.to_string(), paths.catalogue_dir.join(DEMO)));
+        wanted.push((RULES.to_string(), paths.catalogue_dir.join(RULES)));
         let files = wanted
             .into_iter()
             .map(|(name, path)| {
                 let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound if name != DEMO => missing(&name),
+                    std::io::ErrorKind::NotFound if name != DEMO && name != RULES => missing(&name),
                     _ => unreadable(&name, e),
                 })?;
                 let text = String::from_utf8(bytes).map_err(|e| ImportError::Unreadable {
@@ -182,6 +186,8 @@ impl SourceFiles {
             anschriften,
             demo: parse_demo(DEMO, self.text(DEMO))?,
             demo_file: DEMO.into(),
+            rules: RuleTable::parse(RULES, self.text(RULES))?,
+            rules_file: RULES.into(),
             lands: lands.to_vec(),
         };
         Ok(generate(&sources)?)
@@ -265,6 +271,17 @@ pub fn validate(data: &CatalogueData) -> Result<(), SourceError> {
             ));
         }
     }
+    let regeln: HashSet<&str> = data.regeln.iter().map(|r| r.id.as_str()).collect();
+    for z in &data.zustaendigkeiten {
+        if let super::model::Provenance::Rule { id, .. } = &z.provenance {
+            if !regeln.contains(id.as_str()) {
+                return Err(inconsistent(
+                    format!("Zuständigkeit {} / {}", z.leika, z.area.key()),
+                    format!("unbekannte Regel {id}"),
+                ));
+            }
+        }
+    }
     for o in &data.onlinedienste {
         if !leika.contains(&o.leika) {
             return Err(inconsistent(
@@ -278,13 +295,14 @@ pub fn validate(data: &CatalogueData) -> Result<(), SourceError> {
 
 fn summary(d: &CatalogueData) -> String {
     format!(
-        "{} Gebiete, {} Postleitzahl-Zuordnungen, {} Lebenslagen, {} Leistungen, {} Organisationseinheiten, {} Zuständigkeiten, {} Onlinedienste",
+        "{} Gebiete, {} Postleitzahl-Zuordnungen, {} Lebenslagen, {} Leistungen, {} Organisationseinheiten, {} Zuständigkeiten nach {} Regeln, {} Onlinedienste",
         d.regions.len(),
         d.postcodes.len(),
         d.lebenslagen.len(),
         d.leistungen.len(),
         d.organisationseinheiten.len(),
         d.zustaendigkeiten.len(),
+        d.regeln.len(),
         d.onlinedienste.len()
     )
 }

@@ -1,12 +1,15 @@
 //! The Zuständigkeitsfinder: services, offices, responsibilities and online
 //! services, imported from the public sources (`SOURCES_DIR`) and read from memory.
 
+pub mod coverage;
 pub mod demo;
+pub mod gaps;
 pub mod generate;
 pub mod import;
 pub mod model;
 mod persist;
 pub mod read;
+pub mod rules;
 pub mod sources;
 pub mod views;
 pub mod xzufi;

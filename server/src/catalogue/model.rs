@@ -3,13 +3,17 @@
 use crate::keys::{Ars, LeikaKey, Vertrauensniveau};
 use serde::{Deserialize, Serialize};
 
-/// Where a record comes from. Generated records say so in the data, never on the page.
+/// Where a record comes from.
 pub mod source {
     pub const GV100AD: &str = "destatis-gv100ad-2025";
+    pub const GVISYS: &str = "gvisys-anschriften-2011";
     pub const PLZ: &str = "plz-ags-osm-2022";
     pub const OZG: &str = "ozg-katalog-nrw-2019";
     pub const DEMO: &str = "demo";
-    pub const GENERATED: &str = "generated";
+    /// Prefix of the `source` of records made by a rule of the project's rule table.
+    pub const RULE_PREFIX: &str = "regel:";
+    /// Responsibilities the tenant's editors added.
+    pub const EDITOR: &str = "redaktion";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -149,13 +153,87 @@ impl Area {
     }
 }
 
-/// Zuständigkeit: which office serves a service for which area.
+/// Where an answer to "Wer ist zuständig?" comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Provenance {
+    /// A Zuständigkeitsfinder import (XZuFi).
+    Imported,
+    /// Added by the tenant's editors.
+    Editor,
+    /// The project's rule table; `basis` is its public source as citizens read it.
+    Rule { id: String, basis: String },
+}
+
+impl Provenance {
+    /// The value of the `source` column. A real import replaces exactly the rows
+    /// whose source starts with [`source::RULE_PREFIX`].
+    pub fn source(&self) -> String {
+        match self {
+            Provenance::Imported => "xzufi".into(),
+            Provenance::Editor => source::EDITOR.into(),
+            Provenance::Rule { id, .. } => format!("{}{id}", source::RULE_PREFIX),
+        }
+    }
+
+    /// Reads a `source` column; `basis` finds the public source of a rule.
+    pub fn from_source(value: &str, basis: impl Fn(&str) -> String) -> Provenance {
+        if let Some(id) = value.strip_prefix(source::RULE_PREFIX) {
+            Provenance::Rule {
+                id: id.to_string(),
+                basis: basis(id),
+            }
+        } else if value == source::EDITOR {
+            Provenance::Editor
+        } else {
+            Provenance::Imported
+        }
+    }
+}
+
+/// Zuständigkeit: which office serves a service for which area, and why we know.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Zustaendigkeit {
     pub leika: LeikaKey,
     pub area: Area,
     pub oe_id: String,
-    pub source: String,
+    pub provenance: Provenance,
+}
+
+/// Whose place decides the office: where the citizen lives, or where the event
+/// (birth, death, marriage) took place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ort {
+    Wohnort,
+    Ereignisort,
+}
+
+impl Ort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ort::Wohnort => "wohnort",
+            Ort::Ereignisort => "ereignisort",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Ort> {
+        match value {
+            "wohnort" => Some(Ort::Wohnort),
+            "ereignisort" => Some(Ort::Ereignisort),
+            _ => None,
+        }
+    }
+}
+
+/// A rule of the rule table as the pages need it (`catalogue/zustaendigkeit-sh.toml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZustaendigkeitsRegel {
+    pub id: String,
+    /// The public source, as citizens read it: "§ 1 Landesmeldegesetz".
+    pub basis: String,
+    pub url: String,
+    pub ort: Ort,
+    /// The service whose office takes the application in person (the Führungszeugnis at the Meldebehörde).
+    pub antrag_bei: Option<LeikaKey>,
+    pub hinweis: String,
 }
 
 /// Onlinedienst: where the service can be applied for online.
@@ -177,5 +255,6 @@ pub struct CatalogueData {
     pub leistungen: Vec<Leistung>,
     pub organisationseinheiten: Vec<Organisationseinheit>,
     pub zustaendigkeiten: Vec<Zustaendigkeit>,
+    pub regeln: Vec<ZustaendigkeitsRegel>,
     pub onlinedienste: Vec<Onlinedienst>,
 }

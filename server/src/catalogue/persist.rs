@@ -6,9 +6,10 @@ use crate::store::{insert_rows, int, text, Store, StoreError, Value};
 use sqlx::any::AnyRow;
 
 /// Child tables first, so that deleting never trips a foreign key.
-const TABLES: [&str; 8] = [
+const TABLES: [&str; 9] = [
     "onlinedienste",
     "zustaendigkeiten",
+    "zustaendigkeitsregeln",
     "leistung_lebenslagen",
     "organisationseinheiten",
     "leistungen",
@@ -188,7 +189,30 @@ pub async fn replace_all(
                     z.leika.as_str().into(),
                     z.area.key().into(),
                     z.oe_id.clone().into(),
-                    z.source.clone().into(),
+                    z.provenance.source().into(),
+                ]
+            })
+            .collect(),
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "zustaendigkeitsregeln",
+        &["id", "basis", "url", "ort", "antrag_bei", "hinweis"],
+        d.regeln
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.clone().into(),
+                    r.basis.clone().into(),
+                    r.url.clone().into(),
+                    r.ort.as_str().into(),
+                    r.antrag_bei
+                        .as_ref()
+                        .map(|k| k.as_str())
+                        .unwrap_or("")
+                        .into(),
+                    r.hinweis.clone().into(),
                 ]
             })
             .collect(),
@@ -260,16 +284,22 @@ fn bad_key(e: crate::keys::KeyError) -> sqlx::Error {
     sqlx::Error::Decode(Box::new(e))
 }
 
-/// Streams the responsibilities (millions at Germany scale) without holding the rows.
+/// Streams the responsibilities (millions at Germany scale) without holding the
+/// rows: leika, area, office and source of each.
 pub async fn each_zustaendigkeit(
     store: &Store,
-    mut f: impl FnMut(&str, &str, &str),
+    mut f: impl FnMut(&str, &str, &str, &str),
 ) -> Result<(), StoreError> {
     use futures_util::TryStreamExt;
     let mut rows =
-        sqlx::query("SELECT leika, area, oe_id FROM zustaendigkeiten").fetch(store.pool());
+        sqlx::query("SELECT leika, area, oe_id, source FROM zustaendigkeiten").fetch(store.pool());
     while let Some(r) = rows.try_next().await? {
-        f(&text(&r, "leika")?, &text(&r, "area")?, &text(&r, "oe_id")?);
+        f(
+            &text(&r, "leika")?,
+            &text(&r, "area")?,
+            &text(&r, "oe_id")?,
+            &text(&r, "source")?,
+        );
     }
     Ok(())
 }
@@ -364,6 +394,24 @@ pub async fn load(store: &Store) -> Result<Option<(i64, CatalogueData)>, StoreEr
             email: text(&r, "email")?,
             opening_hours: from_json(&r, "opening_hours")?,
             source: text(&r, "source")?,
+        });
+    }
+    for r in sqlx::query("SELECT * FROM zustaendigkeitsregeln ORDER BY id")
+        .fetch_all(pool)
+        .await?
+    {
+        let antrag_bei = text(&r, "antrag_bei")?;
+        d.regeln.push(ZustaendigkeitsRegel {
+            id: text(&r, "id")?,
+            basis: text(&r, "basis")?,
+            url: text(&r, "url")?,
+            ort: Ort::parse(&text(&r, "ort")?).unwrap_or(Ort::Wohnort),
+            antrag_bei: if antrag_bei.is_empty() {
+                None
+            } else {
+                Some(LeikaKey::parse(&antrag_bei).map_err(bad_key)?)
+            },
+            hinweis: text(&r, "hinweis")?,
         });
     }
     for r in sqlx::query("SELECT * FROM onlinedienste")

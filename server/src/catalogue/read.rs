@@ -21,8 +21,15 @@ pub struct Catalogue {
     /// Responsibilities, compact: at Germany scale there are millions.
     areas: Vec<Area>,
     area_idx: HashMap<String, u32>,
-    /// Per service (by position in `leistungen`): (area, office) sorted by area.
-    responsibilities: Vec<Vec<(u32, u32)>>,
+    /// Per service (by position in `leistungen`): (area, office, provenance) sorted by area.
+    responsibilities: Vec<Vec<(u32, u32, u32)>>,
+    /// Where answers come from; few distinct values, indexed from `responsibilities`.
+    provenances: Vec<Provenance>,
+    provenance_idx: HashMap<String, u32>,
+    regeln: Vec<ZustaendigkeitsRegel>,
+    regel_idx: HashMap<String, u32>,
+    /// Per service: the rule its rule-made answers follow.
+    rule_of: Vec<Option<u32>>,
     /// Per area: the services with an office there; the inverse of `responsibilities`.
     services_by_area: Vec<Vec<u32>>,
     online: HashMap<LeikaKey, Onlinedienst>,
@@ -33,11 +40,13 @@ pub struct Catalogue {
     postcodes: HashMap<String, Vec<String>>,
 }
 
-/// The office responsible for a service in a Gemeinde, and the area it serves.
+/// The office responsible for a service in a Gemeinde, the area it serves, and
+/// where that answer comes from.
 #[derive(Debug, Clone, Copy)]
 pub struct Responsible<'a> {
     pub office: &'a Organisationseinheit,
     pub area: &'a Area,
+    pub provenance: &'a Provenance,
 }
 
 impl Catalogue {
@@ -47,16 +56,17 @@ impl Catalogue {
             return Ok(None);
         };
         let mut catalogue = Catalogue::build(version, data);
-        persist::each_zustaendigkeit(store, |leika, area, office| {
-            catalogue.add_responsibility(leika, area, office)
+        persist::each_zustaendigkeit(store, |leika, area, office, source| {
+            catalogue.add_responsibility(leika, area, office, source)
         })
         .await?;
         catalogue.sort_responsibilities();
         Ok(Some(catalogue))
     }
 
-    /// Records that `office` serves service `leika` in `area`; unknown references are skipped.
-    fn add_responsibility(&mut self, leika: &str, area: &str, office: &str) {
+    /// Records that `office` serves service `leika` in `area`, as `source` says;
+    /// unknown references are skipped.
+    fn add_responsibility(&mut self, leika: &str, area: &str, office: &str, source: &str) {
         let (Some(&service), Some(&office)) =
             (self.leistung_idx.get(leika), self.office_idx.get(office))
         else {
@@ -74,7 +84,27 @@ impl Catalogue {
                 self.areas.len() as u32 - 1
             }
         };
-        self.responsibilities[service].push((area, office));
+        let provenance = match self.provenance_idx.get(source) {
+            Some(&p) => p,
+            None => {
+                let regeln = &self.regeln;
+                let regel_idx = &self.regel_idx;
+                let parsed = Provenance::from_source(source, |id| {
+                    regel_idx
+                        .get(id)
+                        .map(|&i| regeln[i as usize].basis.clone())
+                        .unwrap_or_default()
+                });
+                self.provenances.push(parsed);
+                let p = self.provenances.len() as u32 - 1;
+                self.provenance_idx.insert(source.to_string(), p);
+                p
+            }
+        };
+        if let Provenance::Rule { id, .. } = &self.provenances[provenance as usize] {
+            self.rule_of[service] = self.regel_idx.get(id).copied();
+        }
+        self.responsibilities[service].push((area, office, provenance));
     }
 
     fn sort_responsibilities(&mut self) {
@@ -82,7 +112,7 @@ impl Catalogue {
         for (service, list) in self.responsibilities.iter_mut().enumerate() {
             list.sort_unstable();
             list.shrink_to_fit();
-            for &(area, _) in list.iter() {
+            for &(area, _, _) in list.iter() {
                 by_area[area as usize].push(service as u32);
             }
         }
@@ -136,7 +166,18 @@ impl Catalogue {
             postcodes.entry(p.plz).or_default().push(p.ags);
         }
         let zustaendigkeiten = d.zustaendigkeiten;
+        let regel_idx = d
+            .regeln
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i as u32))
+            .collect();
         let mut catalogue = Catalogue {
+            provenances: Vec::new(),
+            provenance_idx: HashMap::new(),
+            regeln: d.regeln,
+            regel_idx,
+            rule_of: Vec::new(),
             version,
             lebenslage_idx: d
                 .lebenslagen
@@ -178,8 +219,14 @@ impl Catalogue {
             postcodes,
         };
         catalogue.responsibilities = vec![Vec::new(); catalogue.leistungen.len()];
+        catalogue.rule_of = vec![None; catalogue.leistungen.len()];
         for z in zustaendigkeiten {
-            catalogue.add_responsibility(z.leika.as_str(), z.area.key(), &z.oe_id);
+            catalogue.add_responsibility(
+                z.leika.as_str(),
+                z.area.key(),
+                &z.oe_id,
+                &z.provenance.source(),
+            );
         }
         catalogue.sort_responsibilities();
         catalogue
@@ -218,11 +265,35 @@ impl Catalogue {
     /// Tries the Gemeinde's own areas from the smallest up: at most six lookups.
     pub fn responsible(&self, key: &LeikaKey, gemeinde: &Ars) -> Option<Responsible<'_>> {
         let service = *self.leistung_idx.get(key)?;
-        let (area, office) = self.responsible_in(service, &self.area_chain(gemeinde))?;
+        let (area, office, provenance) =
+            self.responsible_in(service, &self.area_chain(gemeinde))?;
         Some(Responsible {
             office: &self.offices[office as usize],
             area: &self.areas[area as usize],
+            provenance: &self.provenances[provenance as usize],
         })
+    }
+
+    /// The rule of the rule table that a service's generated answers follow.
+    pub fn rule(&self, key: &LeikaKey) -> Option<&ZustaendigkeitsRegel> {
+        let service = *self.leistung_idx.get(key)?;
+        self.rule_of[service].map(|r| &self.regeln[r as usize])
+    }
+
+    /// Where the answers for a service come from, by position in `leistungen`, each once.
+    pub fn provenances_of(&self, service: usize) -> Vec<&Provenance> {
+        let mut seen: Vec<u32> = self
+            .responsibilities
+            .get(service)
+            .into_iter()
+            .flatten()
+            .map(|&(_, _, p)| p)
+            .collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.into_iter()
+            .map(|p| &self.provenances[p as usize])
+            .collect()
     }
 
     /// The areas that contain a Gemeinde and have responsibilities, most specific first.
@@ -235,10 +306,10 @@ impl Catalogue {
             .collect()
     }
 
-    fn responsible_in(&self, service: usize, chain: &[u32]) -> Option<(u32, u32)> {
+    fn responsible_in(&self, service: usize, chain: &[u32]) -> Option<(u32, u32, u32)> {
         let list = self.responsibilities.get(service)?;
         chain.iter().find_map(|&area| {
-            let pos = list.binary_search_by_key(&area, |&(a, _)| a).ok()?;
+            let pos = list.binary_search_by_key(&area, |&(a, _, _)| a).ok()?;
             Some(list[pos])
         })
     }
@@ -376,7 +447,7 @@ mod tests {
                     leika: leika.clone(),
                     area: Area::parse(area).unwrap(),
                     oe_id: oe.to_string(),
-                    source: "test".into(),
+                    provenance: Provenance::Imported,
                 })
                 .collect(),
             ..Default::default()

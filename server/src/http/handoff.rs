@@ -200,6 +200,7 @@ pub async fn hand_off(
     let q = PlaceQuery {
         gemeinde: Some(form.gemeinde.clone()),
         plz: None,
+        ..Default::default()
     };
     let t = target(&state, &tenant, &key, &q)
         .ok_or_else(|| AppError::BadRequest("Bitte wählen Sie Ihre Gemeinde.".into()))?;

@@ -194,17 +194,26 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
     let viewed = viewed_service(req.uri().path()).map(String::from);
+    let gap = viewed
+        .as_deref()
+        .is_some_and(|k| shows_no_office(&tenant, &catalogue, k, req.uri().query()));
+    let count = |state: &AppState, leika: &str| {
+        state.count_view(tenant.id, leika);
+        if gap {
+            state.count_gap(tenant.id, leika);
+        }
+    };
     if canonical {
         if let Some(hit) = state.cache().get(tenant.id, versions, &uri) {
             if let Some(leika) = &viewed {
-                state.count_view(tenant.id, leika);
+                count(&state, leika);
             }
             return hit.response();
         }
     }
     let res = next.run(req).await;
     if let (Some(leika), StatusCode::OK) = (&viewed, res.status()) {
-        state.count_view(tenant.id, leika);
+        count(&state, leika);
     }
     if !canonical || res.status() != StatusCode::OK || res.extensions().get::<Cacheable>().is_none()
     {
@@ -240,6 +249,34 @@ fn is_canonical(
             .ok()
             .and_then(|ars| catalogue.region(&ars))
             .is_some()
+}
+
+/// Whether a service page shows "not recorded yet" instead of an office: the
+/// citizen's place is known and no responsibility covers it.
+fn shows_no_office(
+    tenant: &Tenant,
+    catalogue: &crate::catalogue::Catalogue,
+    leika: &str,
+    query: Option<&str>,
+) -> bool {
+    use super::place::{Place, PlaceQuery};
+    let Ok(key) = crate::keys::LeikaKey::parse(leika) else {
+        return false;
+    };
+    if catalogue.leistung(&key).is_none() {
+        return false;
+    }
+    let gemeinde = form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "gemeinde")
+        .map(|(_, v)| v.into_owned());
+    let q = PlaceQuery {
+        gemeinde,
+        ..Default::default()
+    };
+    match Place::resolve(tenant, catalogue, &q) {
+        Place::Known { gemeinde, .. } => catalogue.responsible(&key, &gemeinde.ars).is_none(),
+        Place::Unknown { .. } => false,
+    }
 }
 
 /// The LeiKa key of a service page path, for the aggregate view counts.

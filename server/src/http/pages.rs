@@ -3,9 +3,9 @@
 
 use super::error::ErrorInfo;
 use super::middleware::Cacheable;
-use super::place::{Place, PlaceQuery};
+use super::place::{EventPlace, Place, PlaceQuery};
 use super::{AppError, AppState};
-use crate::catalogue::model::{source, Leistung};
+use crate::catalogue::model::{source, Leistung, Ort, Provenance, Region};
 use crate::catalogue::read::fold;
 use crate::catalogue::Catalogue;
 use crate::keys::LeikaKey;
@@ -309,8 +309,13 @@ pub async fn service(
     if plz_answered {
         return Ok(Redirect::to(&service_href(l, &place.query())).into_response());
     }
+    let by_event = c.rule(&l.leika).map(|r| r.ort) == Some(Ort::Ereignisort);
+    let event = by_event.then(|| EventPlace::resolve(&c, &q));
+    if let (Some(EventPlace::Known(g)), Some(_)) = (&event, &q.ereignis_plz) {
+        return Ok(Redirect::to(&event_href(l, &place, g)).into_response());
+    }
     let shell = shell(&state, &tenant, Some(&place));
-    let mut page = service_page(&c, &tenant, l, &place, &shell.place_query);
+    let mut page = service_page(&c, &tenant, l, &place, event.as_ref(), &shell.place_query);
     if let Some(Extension(super::account::Citizen(s))) = citizen {
         page.favourite = Some(app::FavouriteForm {
             leika: l.leika.to_string(),
@@ -337,40 +342,125 @@ pub async fn service(
     )))
 }
 
+/// The service page's URL with the place of the event (and the chosen Wohnort, if any).
+fn event_href(l: &Leistung, place: &Place, event: &Region) -> String {
+    let pq = place.query();
+    let sep = if pq.is_empty() { '?' } else { '&' };
+    format!("{}{sep}ereignisort={}", service_href(l, &pq), event.ars)
+}
+
+fn office_view(c: &Catalogue, r: &crate::catalogue::read::Responsible) -> app::Office {
+    app::Office {
+        name: r.office.name.clone(),
+        area: c.area_label(r.area),
+        street: r.office.street.clone(),
+        postcode_city: format!("{} {}", r.office.plz, r.office.city)
+            .trim()
+            .to_string(),
+        phone: r.office.phone.clone(),
+        email: r.office.email.clone(),
+        opening_hours: r.office.opening_hours.clone(),
+    }
+}
+
+/// The answer for one Gemeinde (the Wohnort, or the place of the event), or the
+/// honest "not recorded" with the tenant's contact: never a guess.
+fn answer_for(
+    c: &Catalogue,
+    tenant: &Tenant,
+    l: &Leistung,
+    gemeinde: &Region,
+    event_place: Option<String>,
+    change_event_href: Option<String>,
+) -> app::Responsibility {
+    let Some(r) = c.responsible(&l.leika, &gemeinde.ars) else {
+        return app::Responsibility::Unknown {
+            place: crate::catalogue::generate::municipality_name(
+                &gemeinde.name,
+                gemeinde.type_code,
+            ),
+            contact: shell_contact(tenant),
+        };
+    };
+    let rule = c.rule(&l.leika);
+    let antrag = rule
+        .and_then(|rule| rule.antrag_bei.as_ref())
+        .and_then(|k| c.responsible(k, &gemeinde.ars))
+        .map(|a| office_view(c, &a));
+    let basis = match r.provenance {
+        Provenance::Rule { basis, .. } => basis.clone(),
+        Provenance::Imported | Provenance::Editor => String::new(),
+    };
+    app::Responsibility::Office(Box::new(app::Answer {
+        office: office_view(c, &r),
+        basis,
+        hinweis: rule.map(|r| r.hinweis.clone()).unwrap_or_default(),
+        antrag,
+        event_place,
+        change_event_href,
+    }))
+}
+
 fn service_page(
     c: &Catalogue,
     tenant: &Tenant,
     l: &Leistung,
     place: &Place,
+    event: Option<&EventPlace>,
     pq: &str,
 ) -> app::ServicePage {
     let path = format!("/leistungen/{}-{}", l.leika, l.slug);
-    let responsibility = match place {
-        Place::Known { gemeinde, .. } => match c.responsible(&l.leika, &gemeinde.ars) {
-            Some(r) => app::Responsibility::Office(app::Office {
-                name: r.office.name.clone(),
-                area: c.area_label(r.area),
-                street: r.office.street.clone(),
-                postcode_city: format!("{} {}", r.office.plz, r.office.city)
-                    .trim()
-                    .to_string(),
-                phone: r.office.phone.clone(),
-                email: r.office.email.clone(),
-                opening_hours: r.office.opening_hours.clone(),
+    let responsibility = match (event, place) {
+        (Some(EventPlace::Known(g)), _) => answer_for(
+            c,
+            tenant,
+            l,
+            g,
+            Some(crate::catalogue::generate::municipality_name(
+                &g.name,
+                g.type_code,
+            )),
+            Some(service_href(l, &place.query())),
+        ),
+        (
+            Some(EventPlace::Unknown {
+                error,
+                plz,
+                candidates,
             }),
-            None => app::Responsibility::Unknown {
-                place: crate::catalogue::generate::municipality_name(
-                    &gemeinde.name,
-                    gemeinde.type_code,
-                ),
-                contact: shell_contact(tenant),
+            _,
+        ) => app::Responsibility::ChooseEventPlace(app::EventPlaceChoice {
+            action: path.clone(),
+            gemeinde: place
+                .query()
+                .strip_prefix("?gemeinde=")
+                .unwrap_or("")
+                .to_string(),
+            gemeinden: c
+                .gemeinden_in(&tenant.ars)
+                .into_iter()
+                .map(|g| (g.ars.to_string(), g.name.clone()))
+                .collect(),
+            plz: plz.clone(),
+            error: error.clone(),
+            candidates: candidates
+                .iter()
+                .map(|g| LinkItem {
+                    href: event_href(l, place, g),
+                    label: g.name.clone(),
+                    hint: String::new(),
+                })
+                .collect(),
+        }),
+        (None, Place::Known { gemeinde, .. }) => answer_for(c, tenant, l, gemeinde, None, None),
+        (
+            None,
+            Place::Unknown {
+                error,
+                plz,
+                candidates,
             },
-        },
-        Place::Unknown {
-            error,
-            plz,
-            candidates,
-        } => app::Responsibility::ChoosePlace(app::PlaceChoice {
+        ) => app::Responsibility::ChoosePlace(app::PlaceChoice {
             action: path.clone(),
             gemeinden: c
                 .gemeinden_in(&tenant.ars)
@@ -557,8 +647,11 @@ pub async fn barrierefreiheit(State(state): State<AppState>, Extension(t): Tenan
     )
 }
 
-const ABOUT_GENERATED: &str = "## Ergänzte Angaben
-Zuständigkeiten, Öffnungszeiten und Online-Dienste liegen in keiner dieser Quellen vor. Sie sind nach festen Regeln ergänzt und im Datenbestand als ergänzt gekennzeichnet. Einige ausführliche Leistungsbeschreibungen sind Beispieltexte dieser Demo-Installation.";
+const ABOUT_GENERATED: &str = "## Zuständigkeiten
+Zuständigkeiten liegen in keiner dieser Quellen vor. Das Portal leitet sie aus einer eigenen Regeltabelle für Schleswig-Holstein ab; jede Regel nennt ihre öffentliche Quelle (Gesetz oder veröffentlichter Text des Landes), und die Seite einer Leistung zeigt sie an. Wo keine Regel mit Quelle vorliegt, nennt das Portal keine Stelle, sondern sagt, dass die Zuständigkeit noch nicht erfasst ist. Öffnungszeiten, Telefonnummern und E-Mail-Adressen stehen nur dort, wo eine Quelle sie nennt.
+
+## Beispieltexte
+Einige ausführliche Leistungsbeschreibungen sind Beispieltexte dieser Demo-Installation. Die Online-Dienste sind Beispiele.";
 
 /// "Über diese Daten": every source with the attribution and licence it asks for.
 fn about_data_text() -> String {

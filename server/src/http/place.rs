@@ -11,6 +11,90 @@ use serde::Deserialize;
 pub struct PlaceQuery {
     pub gemeinde: Option<String>,
     pub plz: Option<String>,
+    /// Civil-status services: the Gemeinde where the birth, death or marriage took place.
+    pub ereignisort: Option<String>,
+    pub ereignis_plz: Option<String>,
+}
+
+/// Where a birth, death or marriage took place: any Gemeinde, not only the tenant's.
+pub enum EventPlace<'a> {
+    Known(&'a Region),
+    Unknown {
+        error: Option<String>,
+        plz: String,
+        candidates: Vec<&'a Region>,
+    },
+}
+
+impl<'a> EventPlace<'a> {
+    pub fn resolve(catalogue: &'a Catalogue, q: &PlaceQuery) -> EventPlace<'a> {
+        let unknown = |error: Option<String>, plz: &str| EventPlace::Unknown {
+            error,
+            plz: plz.to_string(),
+            candidates: vec![],
+        };
+        if let Some(g) = q
+            .ereignisort
+            .as_deref()
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+        {
+            return match Ars::parse(g)
+                .ok()
+                .filter(|a| a.as_str().len() == 12)
+                .and_then(|a| catalogue.region(&a))
+            {
+                Some(gemeinde) => EventPlace::Known(gemeinde),
+                None => unknown(
+                    Some(
+                        "Diesen Ort kennen wir nicht. Bitte geben Sie seine Postleitzahl ein."
+                            .into(),
+                    ),
+                    "",
+                ),
+            };
+        }
+        let Some(plz_raw) = q
+            .ereignis_plz
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        else {
+            return unknown(
+                q.ereignis_plz.is_some().then(|| {
+                    "Bitte geben Sie die Postleitzahl des Ortes ein oder wählen Sie einen Ort."
+                        .into()
+                }),
+                "",
+            );
+        };
+        let typed: String = plz_raw.chars().take(10).collect();
+        let Ok(plz) = Plz::parse(plz_raw) else {
+            return unknown(
+                Some(
+                    "Bitte geben Sie eine Postleitzahl mit fünf Ziffern ein, zum Beispiel 24103."
+                        .into(),
+                ),
+                &typed,
+            );
+        };
+        let mut matches = catalogue.gemeinden_with_postcode(plz.as_str());
+        match matches.len() {
+            0 => unknown(
+                Some(format!(
+                    "Zur Postleitzahl {} kennen wir keine Gemeinde.",
+                    plz.as_str()
+                )),
+                &typed,
+            ),
+            1 => EventPlace::Known(matches.remove(0)),
+            _ => EventPlace::Unknown {
+                error: None,
+                plz: typed,
+                candidates: matches,
+            },
+        }
+    }
 }
 
 pub enum Place<'a> {

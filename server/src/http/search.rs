@@ -68,6 +68,7 @@ fn place_of<'a>(tenant: &Tenant, content: &'a Content, params: &Params) -> Place
     let q = PlaceQuery {
         gemeinde: params.get("gemeinde").map(String::from),
         plz: None,
+        ..Default::default()
     };
     Place::resolve(tenant, &content.catalogue, &q)
 }

@@ -129,6 +129,8 @@ pub(super) struct Inner {
     views_pending: Mutex<HashMap<(i64, String), u64>>,
     views: RwLock<Arc<HashMap<LeikaKey, u64>>>,
     views_loaded: std::sync::atomic::AtomicBool,
+    /// Views of service pages that showed no office, per (tenant, service), not yet written.
+    gaps_pending: Mutex<HashMap<(i64, String), u64>>,
     assets: Assets,
     cache: PageCache,
     trust_forwarded_host: bool,
@@ -184,6 +186,7 @@ impl AppState {
             views_pending: Mutex::new(HashMap::new()),
             views: RwLock::new(Arc::new(HashMap::new())),
             views_loaded: std::sync::atomic::AtomicBool::new(false),
+            gaps_pending: Mutex::new(HashMap::new()),
             assets,
             cache: PageCache::new(
                 config.limits.page_cache_mb * 1024 * 1024,
@@ -301,6 +304,17 @@ impl AppState {
             .or_insert(0) += 1;
     }
 
+    /// Counts a view of a service page that showed no responsible office; written with the views.
+    pub fn count_gap(&self, tenant: i64, leika: &str) {
+        *self
+            .0
+            .gaps_pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((tenant, leika.to_string()))
+            .or_insert(0) += 1;
+    }
+
     pub fn assets(&self) -> &Assets {
         &self.0.assets
     }
@@ -351,8 +365,18 @@ impl AppState {
         self.flush_views().await
     }
 
-    /// Adds the counted page views to the store and reloads the totals.
+    /// Adds the counted page views (and views without an office) to the store and reloads the totals.
     async fn flush_views(&self) -> Result<(), crate::store::StoreError> {
+        let gaps = std::mem::take(
+            &mut *self
+                .0
+                .gaps_pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        if !gaps.is_empty() {
+            crate::catalogue::gaps::add(self.store(), &gaps).await?;
+        }
         let pending = std::mem::take(
             &mut *self
                 .0
