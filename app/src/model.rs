@@ -80,6 +80,51 @@ pub struct ServiceCard {
 pub struct StartPage {
     pub lebenslagen: Vec<LinkItem>,
     pub featured: Vec<ServiceCard>,
+    pub news: Vec<NewsItem>,
+}
+
+/// An announcement of the municipality; `html` passed the server's allow-list.
+#[derive(Debug, Clone)]
+pub struct NewsItem {
+    pub title: String,
+    pub date: String,
+    pub html: String,
+}
+
+/// What the municipality adds to a catalogue service, shown beside the central
+/// text; every `*_html` passed the server's allow-list.
+#[derive(Debug, Clone, Default)]
+pub struct LocalAddition {
+    pub tenant_name: String,
+    pub fees_html: String,
+    pub documents_html: String,
+    pub contact_html: String,
+    pub office: Option<Office>,
+    pub opening_hours_html: String,
+    pub notes_html: String,
+}
+
+/// A service the municipality does not offer: who to ask instead.
+#[derive(Debug, Clone)]
+pub struct NotOfferedPage {
+    pub name: String,
+    pub tenant_name: String,
+    pub ask_instead_html: String,
+    pub contact: Contact,
+}
+
+/// A service of the municipality's own.
+#[derive(Debug, Clone)]
+pub struct LocalServicePage {
+    pub name: String,
+    pub tenant_name: String,
+    pub short_text: String,
+    pub text_html: String,
+    pub fees_html: String,
+    pub documents_html: String,
+    pub office: Option<Office>,
+    pub online_href: Option<String>,
+    pub lebenslagen: Vec<LinkItem>,
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +237,7 @@ pub struct ServicePage {
     pub online: Option<Online>,
     pub change_place_href: Option<String>,
     pub favourite: Option<FavouriteForm>,
+    pub local: Option<LocalAddition>,
 }
 
 /// "Merken" on a service page, only for logged-in citizens.

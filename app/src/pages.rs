@@ -15,10 +15,127 @@ pub fn start(shell: &Shell, p: StartPage) -> impl IntoView {
             </ul>
             <p><a class="more" href=format!("/lebenslagen{}", shell.place_query)>"Alle Lebenslagen"</a></p>
         </section>
+        {news(p.news)}
         <section aria-labelledby="beliebt-titel">
             <h2 id="beliebt-titel">"Häufig gesucht"</h2>
             {cards(p.featured)}
         </section>
+    }
+}
+
+fn news(items: Vec<NewsItem>) -> Option<impl IntoView> {
+    (!items.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby="meldungen-titel" class="news">
+                <h2 id="meldungen-titel">"Aktuelles"</h2>
+                {items.into_iter().map(|n| view! {
+                    <article class="news-item">
+                        <h3>{n.title}</h3>
+                        <p class="meta">{n.date}</p>
+                        <div class="prose" inner_html=n.html></div>
+                    </article>
+                }).collect_view()}
+            </section>
+        }
+    })
+}
+
+/// A section of sanitised HTML (from the server's allow-list), if any.
+fn html_section(id: &'static str, title: String, html: String) -> Option<impl IntoView> {
+    (!html.is_empty()).then(|| {
+        view! {
+            <section aria-labelledby=format!("{id}-titel")>
+                <h3 id=format!("{id}-titel")>{title}</h3>
+                <div class="prose" inner_html=html></div>
+            </section>
+        }
+    })
+}
+
+fn local_addition(a: LocalAddition) -> impl IntoView {
+    let office = a.office.map(|o| {
+        view! {
+            <section aria-labelledby="vorort-stelle-titel">
+                <h3 id="vorort-stelle-titel">"Stelle vor Ort"</h3>
+                {office_view(o)}
+            </section>
+        }
+    });
+    view! {
+        <section class="local-addition" aria-labelledby="vorort-titel">
+            <h2 id="vorort-titel">{format!("Gut zu wissen bei {}", a.tenant_name)}</h2>
+            {html_section("vorort-gebuehren", "Gebühren vor Ort".into(), a.fees_html)}
+            {html_section("vorort-unterlagen", "Was Sie mitbringen müssen".into(), a.documents_html)}
+            {html_section("vorort-kontakt", "Ansprechperson".into(), a.contact_html)}
+            {office}
+            {html_section("vorort-zeiten", "Öffnungszeiten".into(), a.opening_hours_html)}
+            {html_section("vorort-hinweise", "Hinweise".into(), a.notes_html)}
+        </section>
+    }
+}
+
+fn office_view(o: Office) -> impl IntoView {
+    view! {
+        <address>
+            <strong>{o.name}</strong><br />
+            {(!o.street.is_empty()).then(|| view! { {o.street.clone()} <br /> })}
+            {(!o.postcode_city.trim().is_empty()).then(|| view! { {o.postcode_city.clone()} <br /> })}
+            {(!o.phone.is_empty()).then(|| view! { "Telefon: " {o.phone.clone()} <br /> })}
+            {(!o.email.is_empty()).then(|| view! { "E-Mail: " {o.email.clone()} })}
+        </address>
+        <ul class="plain">{o.opening_hours.into_iter().map(|h| view! { <li>{h}</li> }).collect_view()}</ul>
+    }
+}
+
+pub fn not_offered(p: NotOfferedPage) -> impl IntoView {
+    let c = p.contact;
+    view! {
+        <h1>{p.name}</h1>
+        <p class="lead">{format!("Diese Leistung bietet {} nicht an.", p.tenant_name)}</p>
+        <section aria-labelledby="stattdessen-titel">
+            <h2 id="stattdessen-titel">"Wer Ihnen stattdessen hilft"</h2>
+            <div class="prose" inner_html=p.ask_instead_html></div>
+            <p>"Fragen beantwortet auch: " <strong>{c.name}</strong> ", " {c.phone} ", " {c.email}</p>
+        </section>
+    }
+}
+
+pub fn local_service(p: LocalServicePage) -> impl IntoView {
+    let online = p.online_href.map(|href| {
+        view! {
+            <section class="online" aria-labelledby="online-titel">
+                <h2 id="online-titel">"Online beantragen"</h2>
+                <p><a class="button online-link" href=href>"Zum Online-Antrag"</a></p>
+            </section>
+        }
+    });
+    let office = p.office.map(|o| {
+        view! {
+            <section aria-labelledby="zustaendig-titel" id="zustaendig">
+                <h2 id="zustaendig-titel">"Wer ist zuständig?"</h2>
+                {office_view(o)}
+            </section>
+        }
+    });
+    let lead =
+        (!p.short_text.is_empty()).then(|| view! { <p class="lead">{p.short_text.clone()}</p> });
+    view! {
+        <article class="service">
+            <h1>{p.name}</h1>
+            {lead}
+            <p class="meta">{format!("Eine Leistung von {}", p.tenant_name)}</p>
+            {online}
+            {office}
+            <div class="prose" inner_html=p.text_html></div>
+            {html_section("lokal-gebuehren", "Was kostet das?".into(), p.fees_html)}
+            {html_section("lokal-unterlagen", "Erforderliche Unterlagen".into(), p.documents_html)}
+            <section aria-labelledby="einordnung-titel" class="meta-box">
+                <h2 id="einordnung-titel">"Lebenslagen"</h2>
+                <ul class="plain">
+                    {p.lebenslagen.into_iter().map(|l| view! { <li><a href=l.href>{l.label}</a></li> }).collect_view()}
+                </ul>
+            </section>
+        </article>
     }
 }
 
@@ -159,6 +276,7 @@ pub fn service(p: ServicePage) -> impl IntoView {
             {favourite}
             {responsibility(p.responsibility, p.change_place_href)}
             {text_blocks(p.long_text)}
+            {p.local.map(local_addition)}
             {fees(p.fees)}
             {list_section("unterlagen", "Erforderliche Unterlagen", p.documents)}
             {fact("fristen", "Fristen", p.deadlines)}

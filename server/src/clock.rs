@@ -32,9 +32,7 @@ pub fn now_unix() -> i64 {
 /// German local time ("25.11.2026, 21:00"): CET, or CEST from the last Sunday
 /// of March to the last Sunday of October, switching at 01:00 UTC (EU rule).
 pub fn german_datetime(unix: i64) -> String {
-    let (y, _, _) = civil_from_days(unix.div_euclid(86_400));
-    let summer = unix >= last_sunday_0100_utc(y, 3) && unix < last_sunday_0100_utc(y, 10);
-    let local = unix + if summer { 7200 } else { 3600 };
+    let local = german_local(unix);
     let (y, m, d) = civil_from_days(local.div_euclid(86_400));
     let rem = local.rem_euclid(86_400);
     format!(
@@ -42,6 +40,24 @@ pub fn german_datetime(unix: i64) -> String {
         rem / 3600,
         rem % 3600 / 60
     )
+}
+
+/// The German calendar day of an instant, as YYYY-MM-DD.
+pub fn german_day(unix: i64) -> String {
+    let (y, m, d) = civil_from_days(german_local(unix).div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Today's German calendar day as a number (days since 1970-01-01).
+pub fn german_local_day() -> i64 {
+    german_local(now_unix()).div_euclid(86_400)
+}
+
+/// Seconds since the epoch on German wall clocks.
+fn german_local(unix: i64) -> i64 {
+    let (y, _, _) = civil_from_days(unix.div_euclid(86_400));
+    let summer = unix >= last_sunday_0100_utc(y, 3) && unix < last_sunday_0100_utc(y, 10);
+    unix + if summer { 7200 } else { 3600 }
 }
 
 fn last_sunday_0100_utc(year: i64, month: u32) -> i64 {
@@ -81,6 +97,13 @@ mod tests {
     fn formats_known_instants() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(super::rfc3339(1_795_636_800), "2026-11-25T20:00:00Z");
+    }
+
+    #[test]
+    fn german_day_changes_at_german_midnight() {
+        // 2026-11-28 23:50 UTC is already the 29th in Germany (CET); 22:00 UTC is not.
+        assert_eq!(super::german_day(1_795_909_800), "2026-11-29");
+        assert_eq!(super::german_day(1_795_903_200), "2026-11-28");
     }
 
     #[test]

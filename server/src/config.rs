@@ -92,6 +92,8 @@ pub struct Config {
     pub public_https: bool,
     #[command(flatten)]
     pub oidc: OidcSettings,
+    #[command(flatten)]
+    pub editor_oidc: EditorOidcSettings,
     /// The operator's form providers (TOML). Unset: none, except in demo mode,
     /// which uses the demo provider in `catalogue/formularanbieter.toml`.
     #[arg(long, env = "FORM_PROVIDERS_FILE")]
@@ -116,6 +118,27 @@ pub struct Config {
     /// A session ends this many minutes after login, active or not.
     #[arg(long, env = "SESSION_MAX_MINUTES", default_value_t = 720)]
     pub session_max_minutes: i64,
+}
+
+/// The operator's identity provider for editors (and later operators): a
+/// client separate from the citizens' Servicekonto. Without an issuer there
+/// is no editor login.
+#[derive(Debug, Clone, Args, Default)]
+pub struct EditorOidcSettings {
+    #[arg(long = "editor-oidc-issuer", env = "EDITOR_OIDC_ISSUER")]
+    pub issuer: Option<String>,
+    #[arg(
+        long = "editor-oidc-client-id",
+        env = "EDITOR_OIDC_CLIENT_ID",
+        default_value = "redaktion"
+    )]
+    pub client_id: String,
+    #[arg(
+        long = "editor-oidc-client-secret",
+        env = "EDITOR_OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
 }
 
 /// Bounds on what one client or one request may cost.

@@ -54,6 +54,8 @@ impl Entry {
 pub struct Versions {
     pub tenant: i64,
     pub catalogue: i64,
+    /// The German calendar day: announcements start and end with days.
+    pub day: i64,
 }
 
 struct TenantPages {
@@ -143,6 +145,7 @@ mod tests {
     const V: Versions = Versions {
         tenant: 1,
         catalogue: 1,
+        day: 1,
     };
 
     fn page(n: usize) -> Bytes {
@@ -168,6 +171,7 @@ mod tests {
         let next = Versions {
             tenant: 2,
             catalogue: 1,
+            day: 1,
         };
         assert!(cache.get(1, next, "/").is_none());
         cache.put(1, next, "/a".into(), page(10), None);

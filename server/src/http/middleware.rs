@@ -186,6 +186,7 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     let versions = super::cache::Versions {
         tenant: tenant.version,
         catalogue: catalogue.version,
+        day: crate::clock::german_local_day(),
     };
     let canonical = is_canonical(&tenant, &catalogue, req.uri().query());
     let uri = req

@@ -10,6 +10,7 @@ mod account;
 mod assets;
 mod cache;
 pub mod edge;
+pub mod editor;
 mod error;
 mod handoff;
 mod middleware;
@@ -38,6 +39,27 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 /// Forms of the citizen pages are small; the delivery APIs have their own limit.
 const PAGE_BODY_LIMIT: usize = 64 * 1024;
 
+/// The pages every visitor sees, the same for everyone of a tenant: what the
+/// page cache serves, and what the editors' preview renders with drafts.
+pub fn citizen_routes(_state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::start))
+        .route("/lebenslagen", get(pages::lebenslagen))
+        .route("/lebenslagen/{slug}", get(pages::lebenslage))
+        .route("/leistungen/{id}", get(pages::service))
+        .route("/leistungen/lokal/{key}", get(pages::local_service))
+        .route("/a-z", get(pages::az_start))
+        .route("/a-z/{letter}", get(pages::az))
+        .route("/suche", get(search::page))
+        .route("/api/openapi.json", get(search::openapi))
+        .route("/impressum", get(pages::impressum))
+        .route("/datenschutz", get(pages::datenschutz))
+        .route("/barrierefreiheit", get(pages::barrierefreiheit))
+        .route("/ueber-diese-daten", get(pages::about_data))
+        .route("/theme.css", get(pages::theme))
+        .route("/medien/{id}", get(pages::upload))
+}
+
 pub fn router(state: AppState) -> Router {
     let limits = state.0.limits.clone();
     let rates = state.rate_limits();
@@ -51,25 +73,8 @@ pub fn router(state: AppState) -> Router {
     if let Some(limit) = &rates.login {
         login = login.route_layer(limit.clone());
     }
-    let tenant_pages = Router::new()
-        .route("/", get(pages::start))
-        .route("/lebenslagen", get(pages::lebenslagen))
-        .route("/lebenslagen/{slug}", get(pages::lebenslage))
-        .route("/leistungen/{id}", get(pages::service))
-        .route(
-            "/leistungen/{id}/beantragen",
-            get(handoff::apply).post(handoff::hand_off),
-        )
-        .route("/a-z", get(pages::az_start))
-        .route("/a-z/{letter}", get(pages::az))
-        .route("/suche", get(search::page))
+    let tenant_pages = citizen_routes(&state)
         .merge(search_api)
-        .route("/api/openapi.json", get(search::openapi))
-        .route("/impressum", get(pages::impressum))
-        .route("/datenschutz", get(pages::datenschutz))
-        .route("/barrierefreiheit", get(pages::barrierefreiheit))
-        .route("/ueber-diese-daten", get(pages::about_data))
-        .route("/theme.css", get(pages::theme))
         .merge(login)
         .route("/anmelden/callback", get(account::callback))
         .route("/abmelden", post(account::logout))
@@ -85,6 +90,10 @@ pub fn router(state: AppState) -> Router {
             get(postfach::attachment),
         )
         .route("/mein-bereich/antraege", get(handoff::applications))
+        .route(
+            "/leistungen/{id}/beantragen",
+            get(handoff::apply).post(handoff::hand_off),
+        )
         .fallback(pages::not_found)
         .layer(RequestBodyLimitLayer::new(PAGE_BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
@@ -133,12 +142,25 @@ pub fn router(state: AppState) -> Router {
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
             limits.max_concurrent_requests.max(1),
         ));
+    let editor_area = editor::router(&state)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            AppError::Internal("panic in handler".into()).into_response()
+        }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::render_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::resolve_tenant,
+        ));
     Router::new()
         .route("/healthz", get(pages::healthz))
         .route("/readyz", get(pages::readyz))
         .route("/assets/{*path}", get(assets::serve))
         .route("/.well-known/jwks.json", get(handoff::jwks))
         .merge(delivery_api)
+        .merge(editor_area)
         .merge(tenant_pages)
         .layer(edge)
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
@@ -208,6 +230,13 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
         .build(catalogue)
         .map_err(crate::StartError::Serve)?;
     let oidc = Oidc::from_settings(&config.oidc).map_err(crate::StartError::Serve)?;
+    let e = &config.editor_oidc;
+    let editor_oidc = Oidc::for_editors(
+        e.issuer.as_deref().filter(|i| !i.is_empty()),
+        &e.client_id,
+        e.client_secret.as_deref(),
+    )
+    .map_err(crate::StartError::Serve)?;
     let providers =
         crate::handoff::Providers::load(config.providers_file().as_deref(), config.demo)
             .map_err(crate::StartError::Serve)?;
@@ -216,6 +245,7 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
     let (keys, sealer) = signing_keys(&store, config, now).await?;
     let handoff = Integrations {
         oidc,
+        editor_oidc,
         providers,
         keys,
         sealer,

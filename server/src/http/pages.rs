@@ -194,13 +194,35 @@ pub async fn start(
         .start
         .featured
         .iter()
-        .filter_map(|k| LeikaKey::parse(k).ok())
-        .filter_map(|k| c.leistung(&k))
-        .map(|l| card(&c, l, &pq))
+        .filter_map(|f| match f.strip_prefix("lokal:") {
+            Some(key) => tenant.local.service(key).map(|s| ServiceCard {
+                href: s.href(),
+                name: s.data.name.clone(),
+                summary: s.data.short_text.clone(),
+                online: s.data.online_url.is_some(),
+                office: None,
+            }),
+            None => LeikaKey::parse(f)
+                .ok()
+                .and_then(|k| c.leistung(&k))
+                .map(|l| card(&c, l, &pq)),
+        })
+        .collect();
+    let today = crate::clock::german_day(crate::clock::now_unix());
+    let news = tenant
+        .local
+        .current_news(&today)
+        .into_iter()
+        .map(|n| app::NewsItem {
+            title: n.data.title.clone(),
+            date: n.data.starts.clone(),
+            html: n.html.clone(),
+        })
         .collect();
     let page = app::StartPage {
         lebenslagen: lebenslage_links(&c, &tenant, &pq),
         featured,
+        news,
     };
     Ok(html(app::render(&shell, "", vec![], Page::Start(page))))
 }
@@ -308,6 +330,9 @@ pub async fn service(
     }
     if plz_answered {
         return Ok(Redirect::to(&service_href(l, &place.query())).into_response());
+    }
+    if let Some(res) = not_offered(&state, &tenant, l) {
+        return Ok(res);
     }
     let by_event = c.rule(&l.leika).map(|r| r.ort) == Some(Ort::Ereignisort);
     let event = by_event.then(|| EventPlace::resolve(&c, &q));
@@ -513,7 +538,144 @@ fn service_page(
         }),
         change_place_href,
         favourite: None,
+        local: local_addition(tenant, &l.leika),
     }
+}
+
+fn office_of(o: &crate::editor::model::Office) -> app::Office {
+    app::Office {
+        name: o.name.clone(),
+        area: String::new(),
+        street: o.street.clone(),
+        postcode_city: format!("{} {}", o.postcode, o.city).trim().to_string(),
+        phone: o.phone.clone(),
+        email: o.email.clone(),
+        opening_hours: o.opening_hours.clone(),
+    }
+}
+
+/// The municipality's own additions to a catalogue service, if it wrote any.
+fn local_addition(tenant: &Tenant, key: &LeikaKey) -> Option<app::LocalAddition> {
+    let a = tenant.local.additions.get(key)?;
+    let office = a
+        .data
+        .office
+        .as_ref()
+        .and_then(|k| tenant.local.offices.get(k))
+        .map(office_of);
+    let add = app::LocalAddition {
+        tenant_name: tenant.name.clone(),
+        fees_html: a.fees_html.clone(),
+        documents_html: a.documents_html.clone(),
+        contact_html: a.contact_html.clone(),
+        office,
+        opening_hours_html: a.opening_hours_html.clone(),
+        notes_html: a.notes_html.clone(),
+    };
+    let empty = add.fees_html.is_empty()
+        && add.documents_html.is_empty()
+        && add.contact_html.is_empty()
+        && add.office.is_none()
+        && add.opening_hours_html.is_empty()
+        && add.notes_html.is_empty();
+    (!empty).then_some(add)
+}
+
+/// "Not offered here": the service page says so and names who to ask.
+fn not_offered(state: &AppState, tenant: &Tenant, l: &Leistung) -> Option<Response> {
+    let a = tenant
+        .local
+        .additions
+        .get(&l.leika)
+        .filter(|a| a.data.hidden)?;
+    let shell = shell(state, tenant, None);
+    let crumbs = vec![home(&shell), crumb(&l.name, String::new())];
+    let page = app::NotOfferedPage {
+        name: l.name.clone(),
+        tenant_name: tenant.name.clone(),
+        ask_instead_html: a.ask_instead_html.clone(),
+        contact: shell_contact(tenant),
+    };
+    Some(html(app::render(
+        &shell,
+        &l.name,
+        crumbs,
+        Page::NotOffered(page),
+    )))
+}
+
+/// `/leistungen/lokal/<key>`: a service of the municipality's own.
+pub async fn local_service(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Path(key): Path<String>,
+) -> PageResult {
+    let s = tenant.local.service(&key).ok_or(AppError::NotFound)?;
+    let c = state.catalogue();
+    let shell = shell(&state, &tenant, None);
+    let page = app::LocalServicePage {
+        name: s.data.name.clone(),
+        tenant_name: tenant.name.clone(),
+        short_text: s.data.short_text.clone(),
+        text_html: s.text_html.clone(),
+        fees_html: s.fees_html.clone(),
+        documents_html: s.documents_html.clone(),
+        office: s
+            .data
+            .office
+            .as_ref()
+            .and_then(|k| tenant.local.offices.get(k))
+            .map(office_of),
+        online_href: s.data.online_url.clone(),
+        lebenslagen: s
+            .data
+            .lebenslagen
+            .iter()
+            .filter_map(|n| c.lebenslage_by_name(n))
+            .map(|ll| lebenslage_link(&c, ll, ""))
+            .collect(),
+    };
+    let crumbs = vec![home(&shell), crumb(&s.data.name, String::new())];
+    Ok(html(app::render(
+        &shell,
+        &s.data.name,
+        crumbs,
+        Page::LocalService(Box::new(page)),
+    )))
+}
+
+/// `/medien/<id>`: an editor's upload (a logo), only on its tenant's hosts.
+/// An SVG is served with a CSP that forbids any script or load.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(tenant): TenantExt,
+    Path(id): Path<String>,
+) -> PageResult {
+    if id.len() != 24 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound);
+    }
+    let (content_type, data) = crate::editor::uploads::get(state.store(), tenant.scope(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&content_type)
+                    .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=31536000, immutable"),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+            ),
+        ],
+        data,
+    )
+        .into_response())
 }
 
 fn shell_contact(tenant: &Tenant) -> app::Contact {

@@ -135,6 +135,7 @@ pub(super) struct Inner {
     cache: PageCache,
     trust_forwarded_host: bool,
     oidc: Option<Arc<Oidc>>,
+    editor_oidc: Option<Arc<Oidc>>,
     public_https: bool,
     pub(super) session_idle_minutes: i64,
     session_max_secs: i64,
@@ -157,6 +158,7 @@ pub(super) struct Inner {
 /// providers, and the keys that sign hand-offs to them.
 pub struct Integrations {
     pub oidc: Option<Oidc>,
+    pub editor_oidc: Option<Oidc>,
     pub providers: crate::handoff::Providers,
     pub keys: Option<crate::handoff::KeySet>,
     pub sealer: Option<crate::handoff::keys::Sealer>,
@@ -173,8 +175,10 @@ impl AppState {
         config: &Config,
     ) -> Self {
         let oidc = handoff.oidc;
+        let editor_oidc = handoff.editor_oidc;
         let form_origins: Vec<String> = oidc
             .iter()
+            .chain(editor_oidc.iter())
             .map(Oidc::origin)
             .chain(handoff.providers.all().iter().filter_map(|p| p.origin()))
             .collect();
@@ -194,6 +198,7 @@ impl AppState {
             ),
             trust_forwarded_host: config.trust_forwarded_host,
             oidc: oidc.map(Arc::new),
+            editor_oidc: editor_oidc.map(Arc::new),
             public_https: config.public_https,
             session_idle_minutes: config.session_idle_minutes.max(1),
             session_max_secs: config.session_max_minutes.max(1) * 60,
@@ -243,6 +248,11 @@ impl AppState {
             crate::handoff::KeySet::load(self.store(), sealer, crate::clock::now_unix()).await?;
         *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
         Ok(())
+    }
+
+    /// The editors' identity provider, when one is configured.
+    pub fn editor_oidc(&self) -> Option<&Oidc> {
+        self.0.editor_oidc.as_deref()
     }
 
     /// The Servicekonto, when one is configured.

@@ -76,6 +76,7 @@ pub fn config(database_url: String) -> Config {
         limits: buergerportal::config::Limits::default(),
         public_https: false,
         oidc: buergerportal::config::OidcSettings::none(),
+        editor_oidc: Default::default(),
         session_idle_minutes: 30,
         session_max_minutes: 720,
         form_providers_file: None,
