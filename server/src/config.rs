@@ -47,6 +47,27 @@ pub enum Command {
         #[arg(long, env = "SENDER_CREDENTIAL", hide_env_values = true)]
         credential: Option<String>,
     },
+    /// Give a person (issuer + subject at the editors' identity provider) a role in a tenant.
+    EditorGrant {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        subject: String,
+        /// `admin` (publishes, manages editors, settings) or `editor` (drafts).
+        #[arg(long)]
+        role: String,
+    },
+    /// Take a person's role in a tenant away.
+    EditorRevoke {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        subject: String,
+    },
     /// Disable a Postfach sender (by id or name): its credential stops working at once.
     SenderRevoke {
         /// The sender's id or name.

@@ -24,6 +24,28 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The store (migrated) and a tenant by slug, for commands about one tenant.
+async fn tenant_store(
+    config: &buergerportal::config::Config,
+    slug: &str,
+) -> Result<
+    (
+        buergerportal::store::Store,
+        std::sync::Arc<buergerportal::tenancy::Tenant>,
+    ),
+    Box<dyn std::error::Error>,
+> {
+    let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+    store.migrate().await?;
+    buergerportal::tenancy::seed_from_dir(&store, &config.tenants_dir).await?;
+    let tenants = buergerportal::tenancy::Tenants::load(&store).await?;
+    let tenant = tenants
+        .by_slug(slug)
+        .cloned()
+        .ok_or_else(|| format!("Kein Mandant „{slug}“."))?;
+    Ok((store, tenant))
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let config = cli.config;
     match cli.command {
@@ -100,6 +122,44 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 areas.join(", ")
             );
             println!("Zugangsdaten (nur jetzt sichtbar): {credential}");
+        }
+        Command::EditorGrant {
+            tenant,
+            issuer,
+            subject,
+            role,
+        } => {
+            let role = buergerportal::editor::Role::parse(&role)
+                .ok_or("--role muss admin oder editor sein")?;
+            let (store, t) = tenant_store(&config, &tenant).await?;
+            let now = buergerportal::clock::now_unix();
+            let editor =
+                buergerportal::editor::upsert_editor(&store, &issuer, &subject, "", "", now)
+                    .await?;
+            let who = buergerportal::editor::content::Who {
+                actor: "kommandozeile",
+                now,
+            };
+            buergerportal::editor::grant(&store, t.scope(), &editor, role, who).await?;
+            println!("{subject} hat in {tenant} die Rolle {}.", role.as_str());
+        }
+        Command::EditorRevoke {
+            tenant,
+            issuer,
+            subject,
+        } => {
+            let (store, t) = tenant_store(&config, &tenant).await?;
+            let who = buergerportal::editor::content::Who {
+                actor: "kommandozeile",
+                now: buergerportal::clock::now_unix(),
+            };
+            let editor = buergerportal::editor::editor_by_identity(&store, &issuer, &subject)
+                .await?
+                .ok_or_else(|| format!("{subject} ist bei {issuer} nicht bekannt."))?;
+            if !buergerportal::editor::revoke(&store, t.scope(), &editor, who).await? {
+                return Err(format!("{subject} hat in {tenant} keine Rolle.").into());
+            }
+            println!("{subject} hat in {tenant} keine Rolle mehr.");
         }
         Command::SenderRevoke { sender } => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
