@@ -199,6 +199,19 @@ pub async fn editor_by_identity(
     Ok(row.map(|r| text(&r, "id")).transpose()?)
 }
 
+/// An editor's name (for "who saved this"), or the id when it is not known.
+pub async fn name_of(store: &Store, editor: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT name FROM editors WHERE id = $1")
+        .bind(editor)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(row
+        .map(|r| text(&r, "name"))
+        .transpose()?
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| editor.to_string()))
+}
+
 /// The tenant's editors and their roles.
 pub async fn team(store: &Store, scope: TenantScope) -> Result<Vec<Member>, StoreError> {
     let rows = sqlx::query(

@@ -796,6 +796,10 @@ async fn save(
             Ok(Redirect::to(&format!("{}?gespeichert=1", edit_href(kind, key))).into_response())
         }
         Saved::Conflict { theirs, by, .. } => {
+            let by = match by {
+                Some(id) => Some(crate::editor::name_of(state.store(), &id).await?),
+                None => None,
+            };
             let (item, _) = load(state, ctx, kind, key).await?;
             let conflict = conflict_view(by, form_of(theirs.as_ref()).fields);
             let p = page(

@@ -518,11 +518,11 @@ pub async fn history(
 ) -> Result<Response, AppError> {
     let (kind, key) = item_target(&kind, &key)?;
     let target = Target { kind, key: &key };
-    let versions = content::versions(state.store(), ctx.tenant.scope(), target).await?;
     let current = content::item(state.store(), ctx.tenant.scope(), target)
         .await?
-        .map(|i| i.published_version)
-        .unwrap_or(0);
+        .ok_or(AppError::NotFound)?
+        .published_version;
+    let versions = content::versions(state.store(), ctx.tenant.scope(), target).await?;
     let views = versions
         .iter()
         .enumerate()

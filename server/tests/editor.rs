@@ -1,0 +1,726 @@
+//! The editors' area through HTTP, on both backends: isolation (generated from
+//! the router's own list of editor routes), roles, CSRF, drafts, conflicts,
+//! publish, restore, references inside content, and hostile input.
+mod common;
+use buergerportal::editor::{self, content::Who, Role};
+use common::{Backend, TestApp};
+use std::collections::HashMap;
+
+const ISSUER: &str = "https://idp.example";
+
+/// A signed-in editor: the session cookie and its CSRF token.
+struct Editor {
+    id: String,
+    cookie: String,
+    csrf: String,
+}
+
+async fn editor(app: &TestApp, tenant: Option<(&str, Role)>, subject: &str) -> Editor {
+    let store = app.state.store();
+    let now = buergerportal::clock::now_unix();
+    let id = editor::upsert_editor(store, ISSUER, subject, subject, "", now)
+        .await
+        .unwrap();
+    if let Some((slug, role)) = tenant {
+        let t = app.state.tenants().by_slug(slug).unwrap().clone();
+        editor::grant(store, t.scope(), &id, role, Who { actor: "test", now })
+            .await
+            .unwrap();
+    }
+    // A session as the editors' login leaves it (see http/editor/auth.rs).
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+    let csrf = format!("csrf-{subject}-0123456789abcdef");
+    let mut record = Record {
+        id: Id::default(),
+        data: HashMap::from([(
+            "editor".to_string(),
+            serde_json::json!({
+                "editor_id": id, "name": subject, "csrf": csrf, "id_token": "", "login_at": now,
+            }),
+        )]),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(30),
+    };
+    buergerportal::auth::DbSessionStore(store.clone())
+        .create(&mut record)
+        .await
+        .unwrap();
+    Editor {
+        id,
+        cookie: format!("bp_redaktion={}", record.id),
+        csrf,
+    }
+}
+
+async fn get(app: &TestApp, host: &str, path: &str, cookie: &str) -> (u16, String) {
+    let res = app
+        .client
+        .get(format!("http://{}{path}", app.addr))
+        .header("host", host)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn post(
+    app: &TestApp,
+    host: &str,
+    path: &str,
+    e: &Editor,
+    fields: &[(&str, &str)],
+) -> (u16, String, Option<String>) {
+    let mut body = form_urlencoded::Serializer::new(String::new());
+    body.append_pair("csrf", &e.csrf);
+    for (k, v) in fields {
+        body.append_pair(k, v);
+    }
+    let res = app
+        .client
+        .post(format!("http://{}{path}", app.addr))
+        .header("host", host)
+        .header("cookie", &e.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.finish())
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string());
+    (status, res.text().await.unwrap(), location)
+}
+
+/// Rows of every table that holds tenant content, for "nothing changed".
+async fn content_rows(app: &TestApp) -> Vec<i64> {
+    let mut out = Vec::new();
+    for table in [
+        "content_items",
+        "content_versions",
+        "editor_roles",
+        "editor_invitations",
+        "audit_log",
+        "uploads",
+        "changes",
+    ] {
+        let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(app.state.store().pool())
+            .await
+            .unwrap();
+        out.push(buergerportal::store::int(&row, "n").unwrap().unwrap());
+    }
+    out
+}
+
+async fn call(
+    app: &TestApp,
+    method: &str,
+    host: &str,
+    path: &str,
+    who: &Editor,
+    fields: &[(&str, &str)],
+) -> u16 {
+    if method == "GET" {
+        get(app, host, path, &who.cookie).await.0
+    } else {
+        post(app, host, path, who, fields).await.0
+    }
+}
+
+const KIEL: &str = "kiel.localhost";
+const HUSUM: &str = "husum.localhost";
+
+/// Husum has an office, a local service and a draft; returns their keys.
+async fn husum_content(app: &TestApp, admin: &Editor) -> (String, String) {
+    let (s, _, loc) = post(
+        app,
+        HUSUM,
+        "/redaktion/stellen/neu",
+        admin,
+        &[("name", "Bürgerbüro Husum"), ("rev", "0")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let office = loc
+        .unwrap()
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let (s, _, loc) = post(
+        app,
+        HUSUM,
+        "/redaktion/eigene-leistungen/neu",
+        admin,
+        &[
+            ("name", "Krabbenkutter-Genehmigung"),
+            ("office", &office),
+            ("shared", "ja"),
+            ("rev", "0"),
+        ],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let service = loc
+        .unwrap()
+        .split('/')
+        .nth(3)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    (office, service)
+}
+
+backend_test!(
+    every_editor_route_refuses_other_tenants_and_citizens,
+    |app: TestApp| async move {
+        let kiel_admin = editor(&app, Some(("kiel", Role::Admin)), "kiel-admin").await;
+        let husum_admin = editor(&app, Some(("husum", Role::Admin)), "husum-admin").await;
+        let (office, service) = husum_content(&app, &husum_admin).await;
+        let before = content_rows(&app).await;
+        let routes = buergerportal::http::editor::route_list();
+        assert!(routes.len() > 30, "the router's own list");
+        for route in routes.iter().filter(|r| r.login) {
+            // Husum's objects wherever a route names one.
+            let path = route
+                .path
+                .replace("{kind}/{key}", &format!("office/{office}"))
+                .replace(
+                    "{key}",
+                    if route.path.contains("eigene-leistungen") {
+                        &service
+                    } else {
+                        &office
+                    },
+                )
+                .replace("{editor}", &husum_admin.id)
+                .replace("{token}", "x")
+                .replace("{*path}", "impressum");
+            let method = route.method.as_str();
+            let fields = [
+                ("rev", "0"),
+                ("name", "Übernahme"),
+                ("fassung", "1"),
+                ("rolle", "admin"),
+                ("mandant", "husum"),
+                ("leistung", &service),
+            ];
+            // Kiel's editor on Husum's host: no role there.
+            let status = call(&app, method, HUSUM, &path, &kiel_admin, &fields).await;
+            assert_eq!(status, 403, "{method} {path} on husum with a Kiel session");
+            // Kiel's editor on Kiel's host with Husum's object ids.
+            if route.path.contains('{')
+                && !route.path.contains("{*path}")
+                && !route.path.contains("{token}")
+            {
+                let status = call(&app, method, KIEL, &path, &kiel_admin, &fields).await;
+                assert!(
+                    [403, 404, 422].contains(&status),
+                    "{method} {path} on kiel with Husum's ids: {status}"
+                );
+            }
+            // A citizen (or nobody) is sent to the editors' login, or refused.
+            let citizen = Editor {
+                id: String::new(),
+                cookie: "bp_session=some-citizen-session".into(),
+                csrf: String::new(),
+            };
+            let status = call(&app, method, KIEL, &path, &citizen, &fields).await;
+            assert!(
+                status == 303 || status == 403,
+                "{method} {path} with a citizen session: {status}"
+            );
+        }
+        assert_eq!(content_rows(&app).await, before, "nothing changed");
+    }
+);
+
+backend_test!(
+    content_cannot_reference_another_tenants_objects,
+    |app: TestApp| async move {
+        let kiel = editor(&app, Some(("kiel", Role::Admin)), "kiel-admin").await;
+        let husum = editor(&app, Some(("husum", Role::Admin)), "husum-admin").await;
+        let (office, service) = husum_content(&app, &husum).await;
+        let before = content_rows(&app).await;
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/leistungen/99102013002000",
+            &kiel,
+            &[("office", &office), ("fees", "10 €"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(body.contains("Diese Stelle gibt es in Ihrem Portal nicht"));
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/eigene-leistungen/neu",
+            &kiel,
+            &[("name", "X"), ("office", &office), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 422, "{body}");
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/startseite",
+            &kiel,
+            &[
+                ("featured", &format!("lokal:{service}")),
+                ("lebenslagen", ""),
+                ("rev", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 422);
+        assert!(body.contains("keine Leistung dieses Portals"));
+        assert_eq!(content_rows(&app).await, before, "nothing saved");
+    }
+);
+
+backend_test!(
+    a_weak_colour_pair_is_refused_with_ratio_and_suggestion_and_the_form_keeps_what_was_typed,
+    |app: TestApp| async move {
+        let e = editor(&app, Some(("kiel", Role::Editor)), "kiel-editor").await;
+        let (s, form) = get(&app, KIEL, "/redaktion/darstellung", &e.cookie).await;
+        assert_eq!(s, 200);
+        assert!(form.contains("name=\"primary\""));
+        let fields = [
+            ("tagline", "Unsere neue Zeile"),
+            ("primary", "#ffff00"),
+            ("accent", "#008a94"),
+            ("logo_alt", "Kiel"),
+            ("contact_name", "Bürgerservice"),
+            ("header_links", "Rathaus | https://kiel.example/rathaus"),
+            ("rev", "0"),
+        ];
+        let before = content_rows(&app).await;
+        let (s, body, _) = post(&app, KIEL, "/redaktion/darstellung", &e, &fields).await;
+        assert_eq!(s, 422);
+        assert!(body.contains("error-summary") && body.contains("href=\"#feld-primary\""));
+        assert!(
+            body.contains("Kontrast 1.07:1") && body.contains("Vorschlag"),
+            "the measured ratio and a suggestion"
+        );
+        for value in [
+            "Unsere neue Zeile",
+            "#ffff00",
+            "Rathaus | https://kiel.example/rathaus",
+        ] {
+            assert!(body.contains(value), "keeps {value}");
+        }
+        assert_eq!(content_rows(&app).await, before);
+        // The suggestion passes.
+        let suggestion = body.split("Vorschlag, der passt: ").nth(1).unwrap()[..7].to_string();
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| {
+                if *k == "primary" {
+                    (*k, suggestion.as_str())
+                } else {
+                    (*k, *v)
+                }
+            })
+            .collect();
+        let (s, _, _) = post(&app, KIEL, "/redaktion/darstellung", &e, &fields).await;
+        assert_eq!(s, 303, "{suggestion} is accepted");
+        // Links that are not http(s) or internal are refused.
+        let mut evil = fields.clone();
+        evil.retain(|(k, _)| *k != "header_links" && *k != "rev");
+        evil.push(("header_links", "Klick | javascript:alert(1)"));
+        evil.push(("rev", "1"));
+        let (s, body, _) = post(&app, KIEL, "/redaktion/darstellung", &e, &evil).await;
+        assert_eq!(s, 422, "{body}");
+    }
+);
+
+backend_test!(
+    two_editors_saving_the_same_item_lose_nothing,
+    |app: TestApp| async move {
+        let anna = editor(&app, Some(("kiel", Role::Editor)), "anna").await;
+        let bernd = editor(&app, Some(("kiel", Role::Editor)), "bernd").await;
+        // Both opened the Impressum at revision 0.
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/impressum",
+            &anna,
+            &[("markdown", "Annas Fassung"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/impressum",
+            &bernd,
+            &[("markdown", "Bernds Fassung"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 409);
+        assert!(body.contains("class=\"conflict\""));
+        assert!(body.contains("Annas Fassung"), "shows what was saved");
+        assert!(body.contains("Bernds Fassung"), "keeps what was typed");
+        assert!(body.contains("anna"), "names who saved");
+        // The draft is Anna's; Bernd saves again on top of it and wins, knowingly.
+        let rev = body
+            .split("name=\"rev\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/impressum",
+            &bernd,
+            &[("markdown", "Bernds Fassung"), ("rev", &rev)],
+        )
+        .await;
+        assert_eq!(s, 303);
+    }
+);
+
+backend_test!(
+    publish_reaches_citizens_at_once_and_a_restore_brings_back_an_earlier_version,
+    |app: TestApp| async move {
+        let admin = editor(&app, Some(("kiel", Role::Admin)), "kiel-admin").await;
+        let husum_page = app.get(HUSUM, "/impressum").await;
+        assert_eq!(husum_page.status(), 200);
+        let husum = app.state.tenants().by_slug("husum").unwrap().id;
+        assert!(app.state.cache().contains(husum, "/impressum"));
+        let publish = |text: &'static str, rev: &'static str| {
+            let app = &app;
+            let admin = &admin;
+            async move {
+                let (s, _, _) = post(
+                    app,
+                    KIEL,
+                    "/redaktion/rechtliches/impressum",
+                    admin,
+                    &[("markdown", text), ("rev", rev)],
+                )
+                .await;
+                assert_eq!(s, 303);
+                let (s, _, _) = post(
+                    app,
+                    KIEL,
+                    "/redaktion/inhalt/legal/impressum/veroeffentlichen",
+                    admin,
+                    &[],
+                )
+                .await;
+                assert_eq!(s, 303);
+            }
+        };
+        publish("## Herausgeber\n\nErste Fassung", "0").await;
+        let (_, page) = app.page(KIEL, "/impressum").await;
+        assert!(page.contains("Erste Fassung") && page.contains("<h2>Herausgeber</h2>"));
+        publish("Zweite Fassung", "2").await;
+        assert!(app
+            .page(KIEL, "/impressum")
+            .await
+            .1
+            .contains("Zweite Fassung"));
+        assert!(
+            app.state.cache().contains(husum, "/impressum"),
+            "Husum's cached pages stay"
+        );
+        let (s, history) = get(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/legal/impressum/verlauf",
+            &admin.cookie,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(
+            history.contains("Fassung 2") && history.contains("Erste Fassung"),
+            "old and new values"
+        );
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/legal/impressum/wiederherstellen",
+            &admin,
+            &[("fassung", "1")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/legal/impressum/veroeffentlichen",
+            &admin,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (_, page) = app.page(KIEL, "/impressum").await;
+        assert!(page.contains("Erste Fassung") && !page.contains("Zweite Fassung"));
+        let (_, log) = get(&app, KIEL, "/redaktion/protokoll", &admin.cookie).await;
+        assert!(
+            log.matches("veröffentlicht").count() >= 3,
+            "the audit log records every publication"
+        );
+    }
+);
+
+backend_test!(
+    editors_draft_admins_publish_and_approval_needs_a_second_person,
+    |app: TestApp| async move {
+        let ed = editor(&app, Some(("kiel", Role::Editor)), "redakteur").await;
+        let admin = editor(&app, Some(("kiel", Role::Admin)), "admin").await;
+        let second = editor(&app, Some(("kiel", Role::Admin)), "zweite").await;
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/datenschutz",
+            &ed,
+            &[("markdown", "Neu"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/legal/datenschutz/veroeffentlichen",
+            &ed,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 403, "an editor cannot publish");
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/team/einladen",
+            &ed,
+            &[("rolle", "admin")],
+        )
+        .await;
+        assert_eq!(s, 403, "an editor cannot invite");
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/einstellungen",
+            &admin,
+            &[("freigabe", "ja")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/impressum",
+            &admin,
+            &[("markdown", "Vom Admin"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/legal/impressum/veroeffentlichen",
+            &admin,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 403, "not one's own draft with Freigabe");
+        assert!(body.contains("zweiten Person") || body.contains("Freigabe"));
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/legal/impressum/veroeffentlichen",
+            &second,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 303, "a second admin approves");
+        assert!(app.page(KIEL, "/impressum").await.1.contains("Vom Admin"));
+        // Forms without the session's token change nothing.
+        let forged = Editor {
+            csrf: "falsch".into(),
+            ..editor(&app, None, "leer").await
+        };
+        let forged = Editor {
+            cookie: admin.cookie.clone(),
+            ..forged
+        };
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/impressum",
+            &forged,
+            &[("markdown", "Fremd"), ("rev", "9")],
+        )
+        .await;
+        assert_eq!(s, 403);
+    }
+);
+
+backend_test!(
+    invitations_are_single_use_and_for_one_tenant,
+    |app: TestApp| async move {
+        let admin = editor(&app, Some(("kiel", Role::Admin)), "admin").await;
+        let newcomer = editor(&app, None, "neu").await;
+        let (s, _) = get(&app, KIEL, "/redaktion", &newcomer.cookie).await;
+        assert_eq!(s, 403, "no role yet");
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/team/einladen",
+            &admin,
+            &[("rolle", "editor")],
+        )
+        .await;
+        assert_eq!(s, 200);
+        let link = body
+            .split("/redaktion/einladung/")
+            .nth(1)
+            .unwrap()
+            .split(['<', ' ', '"'])
+            .next()
+            .unwrap()
+            .to_string();
+        let path = format!("/redaktion/einladung/{link}");
+        let (s, _) = get(&app, HUSUM, &path, &newcomer.cookie).await;
+        assert_eq!(s, 403, "a Kiel invitation is nothing in Husum");
+        let (s, _) = get(&app, KIEL, &path, &newcomer.cookie).await;
+        assert_eq!(s, 303);
+        assert_eq!(
+            get(&app, KIEL, "/redaktion", &newcomer.cookie).await.0,
+            200,
+            "now an editor"
+        );
+        let late = editor(&app, None, "spaet").await;
+        assert_eq!(
+            get(&app, KIEL, &path, &late.cookie).await.0,
+            403,
+            "used once only"
+        );
+    }
+);
+
+backend_test!(
+    editor_input_never_becomes_script_on_citizen_pages,
+    |app: TestApp| async move {
+        let admin = editor(&app, Some(("kiel", Role::Admin)), "admin").await;
+        let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3)) \" onmouseover=\"alert(4)";
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/leistungen/99102013002000",
+            &admin,
+            &[
+                ("fees", evil),
+                ("notes", evil),
+                ("documents", evil),
+                ("rev", "0"),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/inhalt/addition/99102013002000/veroeffentlichen",
+            &admin,
+            &[],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let c = app.state.catalogue();
+        let l = c
+            .leistung(&buergerportal::keys::LeikaKey::parse("99102013002000").unwrap())
+            .unwrap();
+        let (s, page) = app
+            .page(KIEL, &format!("/leistungen/{}-{}", l.leika, l.slug))
+            .await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Gut zu wissen bei"));
+        assert!(!page.contains("<script>alert"), "no script element");
+        for tag in tags(&page) {
+            let t = tag.to_ascii_lowercase();
+            assert!(
+                !t.contains("javascript:")
+                    && !t.contains(" onerror")
+                    && !t.contains(" onmouseover")
+                    && !t.contains("src=\"x\""),
+                "{tag} reached the page"
+            );
+        }
+    }
+);
+
+/// Every tag of a page (text between tags is harmless, escaped by the renderer).
+fn tags(html: &str) -> Vec<String> {
+    html.split('<')
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next())
+        .map(|t| format!("<{t}>"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_svg_logo_is_rebuilt_and_served_only_to_its_tenant() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = editor(&app, Some(("kiel", Role::Admin)), "admin").await;
+    let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script><foreignObject><p>x</p></foreignObject><image href="https://evil.example/x.png"/><rect width="10" height="10" fill="#00508c"/></svg>"##;
+    let part = reqwest::multipart::Part::bytes(svg.as_bytes().to_vec()).file_name("logo.svg");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", admin.csrf.clone())
+        .part("logo", part);
+    let res = app
+        .client
+        .post(format!("http://{}/redaktion/darstellung/logo", app.addr))
+        .header("host", KIEL)
+        .header("cookie", &admin.cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, _, _) = post(
+        &app,
+        KIEL,
+        "/redaktion/inhalt/settings/main/veroeffentlichen",
+        &admin,
+        &[],
+    )
+    .await;
+    let (_, start) = app.page(KIEL, "/").await;
+    let src = start
+        .split("src=\"/medien/")
+        .nth(1)
+        .expect("the uploaded logo is shown")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let logo = app.get(KIEL, &format!("/medien/{src}")).await;
+    assert_eq!(logo.status(), 200);
+    assert!(logo.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("sandbox"));
+    let body = logo.text().await.unwrap();
+    for bad in ["onload", "script", "foreignObject", "evil.example"] {
+        assert!(!body.contains(bad), "{bad} survived");
+    }
+    assert_eq!(
+        app.get(HUSUM, &format!("/medien/{src}")).await.status(),
+        404,
+        "not on another tenant's host"
+    );
+}
