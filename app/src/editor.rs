@@ -6,33 +6,19 @@ use crate::model::LinkItem;
 use leptos::prelude::*;
 
 fn nav(n: &EditorNav) -> impl IntoView {
-    let mut items = vec![
-        ("/redaktion", "Übersicht"),
-        ("/redaktion/entwuerfe", "Entwürfe"),
-        ("/redaktion/darstellung", "Darstellung"),
-        ("/redaktion/startseite", "Startseite"),
-        ("/redaktion/meldungen", "Meldungen"),
-        ("/redaktion/leistungen", "Leistungen"),
-        ("/redaktion/stellen", "Stellen"),
-        ("/redaktion/rechtliches/impressum", "Rechtliches"),
-        ("/redaktion/protokoll", "Protokoll"),
-    ];
-    if n.admin {
-        items.push(("/redaktion/team", "Team"));
-    }
     let current = n.current.clone();
     view! {
-        <nav class="editor-nav" aria-label="Redaktion">
-            <p class="editor-who">"Redaktion – angemeldet als " <strong>{n.editor_name.clone()}</strong></p>
+        <nav class="editor-nav" aria-label=n.label.clone()>
+            <p class="editor-who">{n.label.clone()} " – angemeldet als " <strong>{n.editor_name.clone()}</strong></p>
             <ul>
-                {items.into_iter().map(|(href, label)| {
-                    let here = current == href;
+                {n.items.iter().map(|(href, label)| {
+                    let here = current == *href;
                     view! {
-                        <li><a href=href aria-current=here.then_some("page")>{label}</a></li>
+                        <li><a href=href.clone() aria-current=here.then_some("page")>{label.clone()}</a></li>
                     }
                 }).collect_view()}
                 <li>
-                    <form method="post" action="/redaktion/abmelden" class="inline">
+                    <form method="post" action=n.logout.clone() class="inline">
                         <input type="hidden" name="csrf" value=n.csrf.clone() />
                         <button type="submit" class="link-button">"Abmelden"</button>
                     </form>

@@ -4,13 +4,16 @@
 
 use crate::model::LinkItem;
 
-/// Where in the editors' area a page is; admins see more.
+/// The navigation of a back-office area (editors, operators): its entries,
+/// which one is current, who is signed in, and where to sign out.
 #[derive(Debug, Clone, Default)]
 pub struct EditorNav {
+    pub label: String,
+    pub items: Vec<(String, String)>,
     pub current: String,
-    pub admin: bool,
     pub editor_name: String,
     pub csrf: String,
+    pub logout: String,
 }
 
 #[derive(Debug, Clone)]

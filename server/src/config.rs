@@ -47,6 +47,18 @@ pub enum Command {
         #[arg(long, env = "SENDER_CREDENTIAL", hide_env_values = true)]
         credential: Option<String>,
     },
+    /// The life of a tenant: onboard, go live, suspend, resume, export, delete.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// Make a person (issuer + subject at the editors' identity provider) an operator.
+    OperatorGrant {
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        subject: String,
+    },
     /// Give a person (issuer + subject at the editors' identity provider) a role in a tenant.
     EditorGrant {
         #[arg(long)]
@@ -72,6 +84,57 @@ pub enum Command {
     SenderRevoke {
         /// The sender's id or name.
         sender: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Onboard a Gemeinde, Amt, Verband or Kreis from the official register as a draft
+    /// (or again from an export file), and print an invitation for its first admin.
+    Onboard {
+        /// Regionalschlüssel: 12 digits (Gemeinde), 9 (Gemeindeverband), 5 (Kreis).
+        #[arg(long, required_unless_present = "from")]
+        ars: Option<String>,
+        /// Host names of the portal (repeat for several).
+        #[arg(long = "host", required_unless_present = "from")]
+        hosts: Vec<String>,
+        /// A file written by `tenant export`.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+    /// Onboard every administration of a Land (each Amt and Verband, each
+    /// verbandsfreie Gemeinde and kreisfreie Stadt, each Kreis) as drafts.
+    OnboardLand {
+        /// Two-digit Land key, e.g. 01 for Schleswig-Holstein.
+        land: String,
+        /// Host suffix: each portal gets `<slug>.<domain>`.
+        #[arg(long)]
+        domain: String,
+    },
+    /// Put a draft portal online (only when its checklist is done).
+    GoLive {
+        slug: String,
+    },
+    /// Show citizens a maintenance page; editors keep access.
+    Suspend {
+        slug: String,
+    },
+    Resume {
+        slug: String,
+    },
+    /// Give the portal a new host name; its former ones redirect there.
+    Host {
+        slug: String,
+        host: String,
+    },
+    /// Write everything the tenant owns into one JSON file.
+    Export {
+        slug: String,
+        file: PathBuf,
+    },
+    /// Delete the tenant and everything it owns; prints what was removed.
+    Delete {
+        slug: String,
     },
 }
 
@@ -115,6 +178,9 @@ pub struct Config {
     pub oidc: OidcSettings,
     #[command(flatten)]
     pub editor_oidc: EditorOidcSettings,
+    /// Host names of the operator console (comma separated); never a tenant's host.
+    #[arg(long, env = "OPERATOR_HOSTS", value_delimiter = ',')]
+    pub operator_hosts: Vec<String>,
     /// The operator's form providers (TOML). Unset: none, except in demo mode,
     /// which uses the demo provider in `catalogue/formularanbieter.toml`.
     #[arg(long, env = "FORM_PROVIDERS_FILE")]
@@ -146,15 +212,21 @@ pub struct Config {
 /// is no editor login.
 #[derive(Debug, Clone, Args, Default)]
 pub struct EditorOidcSettings {
-    #[arg(long = "editor-oidc-issuer", env = "EDITOR_OIDC_ISSUER")]
+    #[arg(
+        id = "editor_oidc_issuer",
+        long = "editor-oidc-issuer",
+        env = "EDITOR_OIDC_ISSUER"
+    )]
     pub issuer: Option<String>,
     #[arg(
+        id = "editor_oidc_client_id",
         long = "editor-oidc-client-id",
         env = "EDITOR_OIDC_CLIENT_ID",
         default_value = "redaktion"
     )]
     pub client_id: String,
     #[arg(
+        id = "editor_oidc_client_secret",
         long = "editor-oidc-client-secret",
         env = "EDITOR_OIDC_CLIENT_SECRET",
         hide_env_values = true
@@ -278,5 +350,14 @@ impl OidcSettings {
             acr_values: DEFAULT_ACR_VALUES.into(),
             account_url: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

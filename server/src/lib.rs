@@ -10,6 +10,7 @@ pub mod editor;
 pub mod handoff;
 pub mod http;
 pub mod keys;
+pub mod operator;
 pub mod postfach;
 pub mod richtext;
 pub mod search;

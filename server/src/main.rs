@@ -24,6 +24,144 @@ async fn main() -> ExitCode {
     }
 }
 
+const CLI: buergerportal::editor::content::Who<'static> = buergerportal::editor::content::Who {
+    actor: "kommandozeile",
+    now: 0,
+};
+
+fn cli_who() -> buergerportal::editor::content::Who<'static> {
+    buergerportal::editor::content::Who {
+        now: buergerportal::clock::now_unix(),
+        ..CLI
+    }
+}
+
+async fn tenant(
+    config: &buergerportal::config::Config,
+    action: buergerportal::config::TenantAction,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use buergerportal::config::TenantAction as A;
+    use buergerportal::operator;
+    use buergerportal::tenancy::TenantStatus;
+    match action {
+        A::Onboard { ars, hosts, from } => {
+            let (store, catalogue) = store_with_catalogue(config).await?;
+            if let Some(file) = from {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| format!("{}: {e}", file.display()))?;
+                let json: serde_json::Value = serde_json::from_str(&text)
+                    .map_err(|e| format!("{}: kein JSON: {e}", file.display()))?;
+                let slug = operator::export::import(&store, &json, cli_who()).await?;
+                println!("Mandant {slug} aus {} angelegt.", file.display());
+                return Ok(());
+            }
+            let ars = buergerportal::keys::Ars::parse(ars.as_deref().unwrap_or(""))?;
+            let candidate = operator::candidate(&catalogue, &ars)?;
+            let hosts_for = |_: &str| hosts.clone();
+            let done =
+                operator::onboard(&store, std::slice::from_ref(&candidate), hosts_for, cli_who(), |_| {})
+                    .await?;
+            let Some(slug) = done.created.first() else {
+                println!(
+                    "{} ({}) ist schon ein Mandant; nichts geändert.",
+                    candidate.name, candidate.ars
+                );
+                return Ok(());
+            };
+            let tenants = buergerportal::tenancy::Tenants::load(&store).await?;
+            let t = tenants
+                .by_slug(slug)
+                .ok_or("angelegt, aber nicht gefunden")?;
+            let token = operator::invite_first_admin(&store, t.scope(), cli_who()).await?;
+            println!(
+                "{} als Mandant „{slug}“ angelegt (Entwurf).",
+                candidate.name
+            );
+            println!(
+                "Einladung für die erste Verwaltung (einmal, 7 Tage): http://{}/redaktion/einladung/{token}",
+                t.hosts.first().cloned().unwrap_or_default()
+            );
+        }
+        A::OnboardLand { land, domain } => {
+            let (store, catalogue) = store_with_catalogue(config).await?;
+            let candidates = operator::land_candidates(&catalogue, &land)?;
+            let bar = indicatif::ProgressBar::new(candidates.len() as u64);
+            let started = std::time::Instant::now();
+            let done = operator::onboard(
+                &store,
+                &candidates,
+                |slug| vec![format!("{slug}.{domain}")],
+                cli_who(),
+                |n| bar.set_position(n as u64),
+            )
+            .await?;
+            bar.finish_and_clear();
+            if done.created.is_empty() {
+                println!(
+                    "Alle {} Verwaltungen des Landes {land} sind schon Mandanten; nichts geändert.",
+                    done.unchanged
+                );
+            } else {
+                println!(
+                    "{} Mandanten als Entwurf angelegt, {} waren schon da ({:.1?}).",
+                    done.created.len(),
+                    done.unchanged,
+                    started.elapsed()
+                );
+            }
+        }
+        A::GoLive { slug } => status(config, &slug, TenantStatus::Live).await?,
+        A::Suspend { slug } => status(config, &slug, TenantStatus::Suspended).await?,
+        A::Resume { slug } => status(config, &slug, TenantStatus::Live).await?,
+        A::Host { slug, host } => {
+            let (store, t) = tenant_store(config, &slug).await?;
+            operator::move_host(&store, &t, &host, cli_who()).await?;
+            println!(
+                "{slug} ist jetzt unter {host} erreichbar; die bisherigen Namen leiten dorthin um."
+            );
+        }
+        A::Export { slug, file } => {
+            let (store, t) = tenant_store(config, &slug).await?;
+            let json = operator::export::export(&store, &t).await?;
+            std::fs::write(&file, serde_json::to_string_pretty(&json)?)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            println!("{slug} exportiert nach {}.", file.display());
+        }
+        A::Delete { slug } => {
+            let (store, t) = tenant_store(config, &slug).await?;
+            let report = operator::delete(&store, &t, cli_who()).await?;
+            println!("{slug} gelöscht. Entfernte Zeilen:");
+            for (table, n) in report {
+                println!("  {table:<28} {n}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn status(
+    config: &buergerportal::config::Config,
+    slug: &str,
+    status: buergerportal::tenancy::TenantStatus,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (store, t) = tenant_store(config, slug).await?;
+    buergerportal::operator::set_status(&store, &t, status, cli_who()).await?;
+    println!("{slug}: {}", status.label());
+    Ok(())
+}
+
+type Prepared = (
+    buergerportal::store::Store,
+    std::sync::Arc<buergerportal::catalogue::Catalogue>,
+);
+
+async fn store_with_catalogue(
+    config: &buergerportal::config::Config,
+) -> Result<Prepared, Box<dyn std::error::Error>> {
+    let (store, _, catalogue) = buergerportal::prepare(config).await?;
+    Ok((store, catalogue))
+}
+
 /// The store (migrated) and a tenant by slug, for commands about one tenant.
 async fn tenant_store(
     config: &buergerportal::config::Config,
@@ -122,6 +260,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 areas.join(", ")
             );
             println!("Zugangsdaten (nur jetzt sichtbar): {credential}");
+        }
+        Command::Tenant { action } => tenant(&config, action).await?,
+        Command::OperatorGrant { issuer, subject } => {
+            let store = buergerportal::store::Store::connect(&config.database_url()).await?;
+            store.migrate().await?;
+            let now = buergerportal::clock::now_unix();
+            let id = buergerportal::editor::upsert_editor(&store, &issuer, &subject, "", "", now)
+                .await?;
+            buergerportal::operator::grant_operator(&store, &id, now).await?;
+            println!("{subject} betreibt jetzt die Plattform.");
         }
         Command::EditorGrant {
             tenant,

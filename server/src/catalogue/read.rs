@@ -296,6 +296,11 @@ impl Catalogue {
             .collect()
     }
 
+    /// Every unit of the official register (Länder, Kreise, Gemeindeverbände, Gemeinden).
+    pub fn regions(&self) -> impl Iterator<Item = &Region> {
+        self.regions.values()
+    }
+
     /// The areas that contain a Gemeinde and have responsibilities, most specific first.
     pub fn area_chain(&self, gemeinde: &Ars) -> Vec<u32> {
         let g = gemeinde.as_str();

@@ -114,12 +114,68 @@ pub async fn resolve_tenant(
     next: Next,
 ) -> Response {
     let host = request_host(&req, state.trust_forwarded_host());
-    let Some(tenant) = host.and_then(|h| state.tenants().resolve(&h)) else {
+    let tenants = state.tenants();
+    let Some(tenant) = host.as_deref().and_then(|h| tenants.resolve(h)) else {
+        // A former host of a tenant: permanently to its current one.
+        if let Some(moved) = host.as_deref().and_then(|h| tenants.moved(h)) {
+            return moved_permanently(&state, &moved, &req);
+        }
         return plain_not_found();
     };
     tracing::Span::current().record("tenant", tenant.slug.as_str());
     req.extensions_mut().insert(tenant);
     next.run(req).await
+}
+
+fn moved_permanently(state: &AppState, tenant: &Tenant, req: &Request) -> Response {
+    let Some(host) = tenant.hosts.first() else {
+        return plain_not_found();
+    };
+    let scheme = if state.public_https() {
+        "https"
+    } else {
+        "http"
+    };
+    let port = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.rsplit_once(':'))
+        .map(|(_, p)| p)
+        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    axum::response::Redirect::permanent(&format!("{scheme}://{host}{port}{path}")).into_response()
+}
+
+/// Citizens see only live portals: a draft shows a neutral "not yet open"
+/// page (and asks search engines not to index it), a suspended one a
+/// maintenance page with the municipality's contact. Editors are unaffected
+/// (their area has its own router), and so is the preview.
+pub async fn tenant_status(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(tenant) = req.extensions().get::<Arc<Tenant>>().cloned() else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    let status = tenant.status;
+    if status == crate::tenancy::TenantStatus::Live
+        || tenant.preview
+        || path == "/theme.css"
+        || path.starts_with("/medien/")
+    {
+        return next.run(req).await;
+    }
+    let mut res = super::pages::closed_page(&state, &tenant, status);
+    res.headers_mut().insert(
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    res
 }
 
 pub(super) fn request_host(req: &Request, trust_forwarded: bool) -> Option<String> {

@@ -14,6 +14,7 @@ pub mod editor;
 mod error;
 mod handoff;
 mod middleware;
+mod operator;
 mod pages;
 mod place;
 mod postfach;
@@ -115,6 +116,10 @@ pub fn router(state: AppState) -> Router {
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            middleware::tenant_status,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::resolve_tenant,
         ));
     // The senders' APIs: the body limit refuses by Content-Length before
@@ -162,6 +167,13 @@ pub fn router(state: AppState) -> Router {
         .merge(delivery_api)
         .merge(editor_area)
         .merge(tenant_pages)
+        .layer(axum::middleware::from_fn_with_state(
+            (
+                state.clone(),
+                operator::router(&state).with_state(state.clone()),
+            ),
+            operator::dispatch,
+        ))
         .layer(edge)
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
             limits.body_timeout_secs.max(1),

@@ -872,6 +872,44 @@ pub fn error_page(state: &AppState, tenant: &Tenant, info: &ErrorInfo) -> Respon
         .into_response()
 }
 
+/// What citizens see of a portal that is not (or not now) open.
+pub fn closed_page(
+    state: &AppState,
+    tenant: &Tenant,
+    status: crate::tenancy::TenantStatus,
+) -> Response {
+    let shell = shell(state, tenant, None);
+    let (title, message, code) = match status {
+        crate::tenancy::TenantStatus::Suspended => (
+            "Vorübergehend nicht erreichbar",
+            format!("Das Portal von {} ist gerade in Wartung. Bitte wenden Sie sich in der Zwischenzeit direkt an die Verwaltung.", tenant.name),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        _ => (
+            "Noch nicht geöffnet",
+            "Dieses Portal wird gerade eingerichtet und ist noch nicht geöffnet.".to_string(),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+    };
+    let contact =
+        (status == crate::tenancy::TenantStatus::Suspended).then(|| shell_contact(tenant));
+    let page = app::NoticePage {
+        title: title.into(),
+        message: match &contact {
+            Some(c) => format!("{message} {}: {} {}", c.name, c.phone, c.email)
+                .trim()
+                .to_string(),
+            None => message,
+        },
+        links: vec![],
+    };
+    let mut res = html_private(app::render(&shell, title, vec![], Page::Notice(page)));
+    *res.status_mut() = code;
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("3600"));
+    res
+}
+
 pub async fn healthz() -> &'static str {
     "ok"
 }

@@ -136,6 +136,7 @@ pub(super) struct Inner {
     trust_forwarded_host: bool,
     oidc: Option<Arc<Oidc>>,
     editor_oidc: Option<Arc<Oidc>>,
+    operator_hosts: Vec<String>,
     public_https: bool,
     pub(super) session_idle_minutes: i64,
     session_max_secs: i64,
@@ -199,6 +200,11 @@ impl AppState {
             trust_forwarded_host: config.trust_forwarded_host,
             oidc: oidc.map(Arc::new),
             editor_oidc: editor_oidc.map(Arc::new),
+            operator_hosts: config
+                .operator_hosts
+                .iter()
+                .filter_map(|h| crate::tenancy::normalize_host(h))
+                .collect(),
             public_https: config.public_https,
             session_idle_minutes: config.session_idle_minutes.max(1),
             session_max_secs: config.session_max_minutes.max(1) * 60,
@@ -248,6 +254,11 @@ impl AppState {
             crate::handoff::KeySet::load(self.store(), sealer, crate::clock::now_unix()).await?;
         *self.0.keys.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
         Ok(())
+    }
+
+    /// The operator console's hosts.
+    pub fn operator_hosts(&self) -> &[String] {
+        &self.0.operator_hosts
     }
 
     /// The editors' identity provider, when one is configured.

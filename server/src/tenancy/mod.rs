@@ -20,6 +20,9 @@ pub enum TenantKind {
     Stadt,
     KreisfreieStadt,
     Amt,
+    /// Another Gemeindeverband: Samtgemeinde, Verbandsgemeinde, Verwaltungsgemeinschaft …
+    Verband,
+    Kreis,
 }
 
 impl TenantKind {
@@ -29,6 +32,53 @@ impl TenantKind {
             Self::Stadt => "stadt",
             Self::KreisfreieStadt => "kreisfreie-stadt",
             Self::Amt => "amt",
+            Self::Verband => "verband",
+            Self::Kreis => "kreis",
+        }
+    }
+
+    /// How many digits the tenant's Regionalschlüssel has.
+    pub fn ars_len(self) -> usize {
+        match self {
+            Self::Amt | Self::Verband => 9,
+            Self::Kreis => 5,
+            _ => 12,
+        }
+    }
+}
+
+/// Where a tenant is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantStatus {
+    /// Onboarded: editors work on it; citizens see "not yet open"; no indexing.
+    Draft,
+    Live,
+    /// Citizens see a maintenance page with the municipality's contact.
+    Suspended,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Live => "live",
+            Self::Suspended => "suspended",
+        }
+    }
+
+    pub fn parse(s: &str) -> TenantStatus {
+        match s {
+            "draft" => Self::Draft,
+            "suspended" => Self::Suspended,
+            _ => Self::Live,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "Entwurf",
+            Self::Live => "Online",
+            Self::Suspended => "Gesperrt",
         }
     }
 }
@@ -118,6 +168,7 @@ pub struct Tenant {
     pub require_approval: bool,
     /// Drafts shown to editors: never cached, marked on every page.
     pub preview: bool,
+    pub status: TenantStatus,
 }
 
 impl Tenant {
@@ -213,6 +264,8 @@ pub async fn set_require_approval(
 #[derive(Debug, Default)]
 pub struct Tenants {
     by_host: HashMap<String, Arc<Tenant>>,
+    /// Former hosts → the tenant that now lives elsewhere.
+    aliases: HashMap<String, Arc<Tenant>>,
     all: Vec<Arc<Tenant>>,
     /// The newest entry of the change list this set reflects.
     change: i64,
@@ -227,6 +280,7 @@ impl Tenants {
             .collect();
         Tenants {
             by_host,
+            aliases: HashMap::new(),
             all,
             change: 0,
         }
@@ -239,6 +293,11 @@ impl Tenants {
     /// The tenant for a Host header value; ignores case, port and a trailing dot.
     pub fn resolve(&self, host: &str) -> Option<Arc<Tenant>> {
         self.by_host.get(&normalize_host(host)?).cloned()
+    }
+
+    /// The tenant a former host now belongs to (it redirects there).
+    pub fn moved(&self, host: &str) -> Option<Arc<Tenant>> {
+        self.aliases.get(&normalize_host(host)?).cloned()
     }
 
     pub fn by_slug(&self, slug: &str) -> Option<&Arc<Tenant>> {
@@ -284,11 +343,25 @@ impl Tenants {
                 local: Arc::new(local.remove(&id).unwrap_or_default()),
                 require_approval: int(&r, "require_approval")?.unwrap_or(0) == 1,
                 preview: false,
+                status: TenantStatus::parse(&text(&r, "status")?),
             });
+        }
+        let loaded = Tenants::new(tenants);
+        let by_id: HashMap<i64, Arc<Tenant>> =
+            loaded.all.iter().map(|t| (t.id, t.clone())).collect();
+        let mut aliases = HashMap::new();
+        for r in sqlx::query("SELECT host, tenant_id FROM tenant_aliases")
+            .fetch_all(store.pool())
+            .await?
+        {
+            if let Some(t) = by_id.get(&int(&r, "tenant_id")?.unwrap_or(0)) {
+                aliases.insert(text(&r, "host")?, t.clone());
+            }
         }
         Ok(Tenants {
             change,
-            ..Tenants::new(tenants)
+            aliases,
+            ..loaded
         })
     }
 }

@@ -49,7 +49,7 @@ pub fn parse_tenant_file(file: &str, slug: &str, text: &str) -> Result<SeedTenan
     let f: TenantFile = toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
     let slug = TenantSlug::parse(slug).map_err(|e| invalid(e.to_string()))?;
     let ars = Ars::parse(&f.ars).map_err(|e| invalid(e.to_string()))?;
-    let expected = if f.kind == TenantKind::Amt { 9 } else { 12 };
+    let expected = f.kind.ars_len();
     if ars.as_str().len() != expected {
         return Err(invalid(format!(
             "ein Mandant der Art {} braucht einen {expected}-stelligen Regionalschlüssel",

@@ -77,6 +77,7 @@ pub fn config(database_url: String) -> Config {
         public_https: false,
         oidc: buergerportal::config::OidcSettings::none(),
         editor_oidc: Default::default(),
+        operator_hosts: vec!["betrieb.localhost".into()],
         session_idle_minutes: 30,
         session_max_minutes: 720,
         form_providers_file: None,

@@ -344,11 +344,30 @@ impl EditorCtx {
     }
 
     pub fn nav(&self, current: &str) -> app::EditorNav {
+        let mut items = vec![
+            ("/redaktion", "Übersicht"),
+            ("/redaktion/entwuerfe", "Entwürfe"),
+            ("/redaktion/darstellung", "Darstellung"),
+            ("/redaktion/startseite", "Startseite"),
+            ("/redaktion/meldungen", "Meldungen"),
+            ("/redaktion/leistungen", "Leistungen"),
+            ("/redaktion/stellen", "Stellen"),
+            ("/redaktion/rechtliches/impressum", "Rechtliches"),
+            ("/redaktion/protokoll", "Protokoll"),
+        ];
+        if self.is_admin() {
+            items.push(("/redaktion/team", "Team"));
+        }
         app::EditorNav {
+            label: "Redaktion".into(),
+            items: items
+                .into_iter()
+                .map(|(h, l)| (h.to_string(), l.to_string()))
+                .collect(),
             current: current.into(),
-            admin: self.is_admin(),
             editor_name: self.me.name.clone(),
             csrf: self.me.csrf.clone(),
+            logout: "/redaktion/abmelden".into(),
         }
     }
 }
