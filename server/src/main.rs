@@ -58,9 +58,14 @@ async fn tenant(
             let ars = buergerportal::keys::Ars::parse(ars.as_deref().unwrap_or(""))?;
             let candidate = operator::candidate(&catalogue, &ars)?;
             let hosts_for = |_: &str| hosts.clone();
-            let done =
-                operator::onboard(&store, std::slice::from_ref(&candidate), hosts_for, cli_who(), |_| {})
-                    .await?;
+            let done = operator::onboard(
+                &store,
+                std::slice::from_ref(&candidate),
+                hosts_for,
+                cli_who(),
+                |_| {},
+            )
+            .await?;
             let Some(slug) = done.created.first() else {
                 println!(
                     "{} ({}) ist schon ein Mandant; nichts geändert.",

@@ -289,3 +289,110 @@ macro_rules! backend_test {
         }
     };
 }
+
+/// A signed-in back-office user: the cookie of a session as the login leaves
+/// it (editors: `bp_redaktion` with key `editor`; operators: `bp_betrieb`
+/// with key `operator`), and its CSRF token.
+pub struct BackOffice {
+    pub id: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub async fn back_office_session(
+    app: &TestApp,
+    cookie: &str,
+    key: &str,
+    subject: &str,
+) -> BackOffice {
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+    let store = app.state.store();
+    let now = buergerportal::clock::now_unix();
+    let id = buergerportal::editor::upsert_editor(
+        store,
+        "https://idp.example",
+        subject,
+        subject,
+        "",
+        now,
+    )
+    .await
+    .unwrap();
+    let csrf = format!("csrf-{subject}-0123456789abcdef");
+    let mut record = Record {
+        id: Id::default(),
+        data: std::collections::HashMap::from([(
+            key.to_string(),
+            serde_json::json!({
+                "editor_id": id, "name": subject, "csrf": csrf, "id_token": "", "login_at": now,
+            }),
+        )]),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(30),
+    };
+    buergerportal::auth::DbSessionStore(store.clone())
+        .create(&mut record)
+        .await
+        .unwrap();
+    BackOffice {
+        id,
+        cookie: format!("{cookie}={}", record.id),
+        csrf,
+    }
+}
+
+impl TestApp {
+    /// GET with a cookie; (status, body, Location).
+    pub async fn get_as(
+        &self,
+        host: &str,
+        path: &str,
+        cookie: &str,
+    ) -> (u16, String, Option<String>) {
+        let res = self
+            .client
+            .get(format!("http://{}{path}", self.addr))
+            .header("host", host)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (status, res.text().await.unwrap(), location)
+    }
+
+    /// POST a form with the session's CSRF token; (status, body, Location).
+    pub async fn post_as(
+        &self,
+        host: &str,
+        path: &str,
+        who: &BackOffice,
+        fields: &[(&str, &str)],
+    ) -> (u16, String, Option<String>) {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.append_pair("csrf", &who.csrf);
+        for (k, v) in fields {
+            body.append_pair(k, v);
+        }
+        let res = self
+            .client
+            .post(format!("http://{}{path}", self.addr))
+            .header("host", host)
+            .header("cookie", &who.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.finish())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        (status, res.text().await.unwrap(), location)
+    }
+}
