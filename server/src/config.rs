@@ -146,6 +146,9 @@ pub struct Config {
     /// sqlite:… or postgres://…; unset means a SQLite file under DATA_DIR.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Prometheus metrics at `/metrics` on this address (e.g. 127.0.0.1:9100); unset: off.
+    #[arg(long, env = "METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Directory for the embedded database.
     #[arg(long, env = "DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,

@@ -40,6 +40,7 @@ pub enum StartError {
 /// Brings a database to a servable state: migrated, tenants seeded, catalogue loaded.
 pub async fn prepare(config: &Config) -> Result<(Store, Arc<Tenants>, Arc<Catalogue>), StartError> {
     let store = Store::connect(&config.database_url()).await?;
+    let lock = store.startup_lock().await?;
     store.migrate().await?;
     let seeded = tenancy::seed_from_dir(&store, &config.tenants_dir).await?;
     if !seeded.is_empty() {
@@ -52,6 +53,7 @@ pub async fn prepare(config: &Config) -> Result<(Store, Arc<Tenants>, Arc<Catalo
             Catalogue::load(&store).await?.unwrap_or_default()
         }
     };
+    drop(lock);
     let tenants = Tenants::load(&store).await?;
     Ok((store, Arc::new(tenants), Arc::new(catalogue)))
 }

@@ -210,7 +210,7 @@ backend_test!(
         buergerportal::catalogue::import(app.state.store(), &paths)
             .await
             .unwrap();
-        tokio::spawn(buergerportal::http::refresh_loop(app.state.clone()));
+        tokio::spawn(buergerportal::http::refresh_loop(app.state.clone(), None));
         let started = std::time::Instant::now();
         loop {
             let (_, _, after) = api(&app, "kiel.localhost", "q=quokkaformular").await;

@@ -125,6 +125,14 @@ impl PageCache {
             .is_some_and(|t| t.pages.contains_key(uri))
     }
 
+    /// Bytes held over all tenants.
+    pub fn total_bytes(&self) -> u64 {
+        self.tenants
+            .iter()
+            .map(|(_, t)| t.pages.weighted_size())
+            .sum()
+    }
+
     /// Bytes and pages held for a tenant (after pending evictions ran).
     pub fn tenant_usage(&self, tenant: i64) -> (u64, u64) {
         self.tenants.run_pending_tasks();

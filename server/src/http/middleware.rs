@@ -261,7 +261,9 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         }
     };
     if canonical {
-        if let Some(hit) = state.cache().get(tenant.id, versions, &uri) {
+        let cached = state.cache().get(tenant.id, versions, &uri);
+        super::metrics::cache_lookup(cached.is_some());
+        if let Some(hit) = cached {
             if let Some(leika) = &viewed {
                 count(&state, leika);
             }

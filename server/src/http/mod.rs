@@ -8,11 +8,14 @@
 
 mod account;
 mod assets;
+mod background;
+pub use background::refresh_loop;
 mod cache;
 pub mod edge;
 pub mod editor;
 mod error;
 mod handoff;
+mod metrics;
 mod middleware;
 mod operator;
 mod pages;
@@ -168,6 +171,10 @@ pub fn router(state: AppState) -> Router {
         .merge(editor_area)
         .merge(tenant_pages)
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             (
                 state.clone(),
                 operator::router(&state).with_state(state.clone()),
@@ -316,36 +323,19 @@ pub async fn serve(config: Config) -> Result<(), crate::StartError> {
         "Bürgerportal läuft auf http://{addr} (z. B. http://kiel.localhost:{})",
         addr.port()
     );
-    let refresher = tokio::spawn(refresh_loop(state.clone()));
+    if let Some(addr) = config.metrics_bind {
+        let handle = metrics::install().map_err(crate::StartError::Serve)?;
+        let listener = metrics::bind(addr).await?;
+        tracing::info!("Metriken auf http://{addr}/metrics");
+        tokio::spawn(metrics::serve(listener, handle, state.clone()));
+    }
+    let wake = background::listen_for_changes(&state, &config.database_url());
+    let refresher = tokio::spawn(background::refresh_loop(state.clone(), Some(wake)));
     edge::serve(listener, router, &config.limits, shutdown_signal()).await;
     refresher.abort();
     state.store().close().await;
     tracing::info!("beendet");
     Ok(())
-}
-
-pub async fn refresh_loop(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let mut ticks: u64 = 0;
-    loop {
-        tick.tick().await;
-        ticks += 1;
-        if ticks.is_multiple_of(240) {
-            if let Err(e) = state.reload_keys().await {
-                tracing::warn!("Signaturschlüssel laden: {e}");
-            }
-            state.rate_limits().forget_idle_clients();
-        }
-        if ticks % 2400 == 1 {
-            // About every ten minutes: expired sessions go.
-            if let Err(e) = DbSessionStore(state.store().clone()).delete_expired().await {
-                tracing::warn!("Sitzungen aufräumen: {e}");
-            }
-        }
-        if let Err(e) = state.refresh().await {
-            tracing::warn!("Aktualisierung fehlgeschlagen: {e}");
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -99,9 +99,11 @@ async fn run(
 ) -> SearchResults {
     let _slot = state.0.search_slots.acquire().await;
     let c = &content.catalogue;
+    let started = std::time::Instant::now();
     let results = with_signals(state, tenant, content, place, |signals| {
         content.search.search(c, signals, req)
     });
+    super::metrics::search_done("suche", started.elapsed());
     if results.searched && results.total == 0 && req.page == 0 {
         record_miss(state, tenant.id, &req.query);
     }
@@ -430,9 +432,12 @@ pub async fn suggest(
     let place = place_of(&tenant, &content, &params);
     let suggestions = {
         let _slot = state.0.search_slots.acquire().await;
-        with_signals(&state, &tenant, &content, &place, |signals| {
+        let started = std::time::Instant::now();
+        let found = with_signals(&state, &tenant, &content, &place, |signals| {
             content.search.suggest(c, signals, &query, 8)
-        })
+        });
+        super::metrics::search_done("vorschlag", started.elapsed());
+        found
     };
     let items: Vec<_> = suggestions
         .into_iter()

@@ -27,6 +27,8 @@ pub enum OperatorError {
     HostTaken(String),
     #[error("Online gehen geht erst, wenn alles erledigt ist: {0}")]
     NotReady(String),
+    #[error("Ein Portal im Entwurf ist noch nicht online und kann nicht ausgesetzt werden.")]
+    DraftNotSuspendable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -462,8 +464,13 @@ pub async fn set_status(
     status: TenantStatus,
     who: Who<'_>,
 ) -> Result<(), OperatorError> {
-    // Every way online passes the checklist (a suspended draft is no shortcut).
-    if status == TenantStatus::Live && t.status != TenantStatus::Live {
+    // A draft goes online only through the checklist; a suspended portal was
+    // online before and resumes without it. A draft cannot be suspended, so a
+    // suspension is no shortcut past the checklist.
+    if status == TenantStatus::Suspended && t.status == TenantStatus::Draft {
+        return Err(OperatorError::DraftNotSuspendable);
+    }
+    if status == TenantStatus::Live && t.status == TenantStatus::Draft {
         let missing: Vec<&str> = checklist(store, t)
             .await?
             .into_iter()
@@ -549,7 +556,7 @@ pub async fn move_host(
 }
 
 /// Tables with the tenant's rows, children first; all reference tenants(id).
-pub const TENANT_TABLES: [&str; 12] = [
+pub const TENANT_TABLES: [&str; 13] = [
     "content_versions",
     "content_items",
     "editor_roles",
@@ -559,6 +566,7 @@ pub const TENANT_TABLES: [&str; 12] = [
     "tenant_service_views",
     "search_misses",
     "responsibility_gaps",
+    "daily_counts",
     "tenant_aliases",
     "tenant_hosts",
     "tenants",

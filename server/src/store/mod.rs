@@ -81,6 +81,20 @@ impl Store {
         Ok(())
     }
 
+    /// Held while one instance migrates, seeds and imports: instances that start
+    /// together on one PostgreSQL wait for the first instead of racing it.
+    pub async fn startup_lock(&self) -> Result<StartupLock, StoreError> {
+        if self.backend != Backend::Postgres {
+            return Ok(StartupLock(None));
+        }
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT 1 AS locked FROM (SELECT pg_advisory_lock($1)) AS l")
+            .bind(STARTUP_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+        Ok(StartupLock(Some(conn)))
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -95,6 +109,21 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// "bp-start" as a number: the advisory lock key of `startup_lock`.
+const STARTUP_LOCK_KEY: i64 = 0x62_70_2d_73_74_61_72_74;
+
+/// The startup lock; dropping it closes its connection, which releases the
+/// session-level advisory lock on every path, errors included.
+pub struct StartupLock(Option<sqlx::pool::PoolConnection<Any>>);
+
+impl Drop for StartupLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
     }
 }
 

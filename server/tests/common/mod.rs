@@ -65,6 +65,7 @@ pub const TEST_SEALING_KEY: &str = "dGVzdC1zZWFsaW5nLWtleS0xMjM0NTY3ODkwMTIzNDU=
 pub fn config(database_url: String) -> Config {
     Config {
         bind: "127.0.0.1:0".parse().unwrap(),
+        metrics_bind: None,
         database_url: Some(database_url),
         data_dir: std::env::temp_dir(),
         tenants_dir: repo("tenants"),
@@ -216,6 +217,26 @@ pub fn fresh_database(backend: Backend) -> String {
             postgres_url(&name)
         }
     }
+}
+
+/// An empty PostgreSQL database (dropped with the others of this process's
+/// runs once the process is gone), for tests of start-up itself.
+pub fn empty_postgres_database() -> String {
+    // The template's set-up also clears databases of earlier, dead runs.
+    postgres_template();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let name = format!("bp_t_{}_{n}", std::process::id());
+    let admin = postgres_admin_url();
+    let db = name.clone();
+    block_on(async move {
+        let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE \"{db}\""))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    postgres_url(&name)
 }
 
 pub struct TestApp {

@@ -1,0 +1,83 @@
+//! What an instance does besides answering requests: it notices changes made
+//! elsewhere (other instances, the command line) and tidies up.
+
+use super::AppState;
+use crate::auth::DbSessionStore;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Table names of changes announced by PostgreSQL (`buergerportal_changes`).
+pub type Wake = mpsc::Receiver<String>;
+
+/// On PostgreSQL, listens for announced changes so that every instance reloads
+/// at once; the poll in `refresh_loop` stays as the fallback (and is all there
+/// is on SQLite, which has a single instance). `PgListener` reconnects by itself.
+pub fn listen_for_changes(state: &AppState, database_url: &str) -> Wake {
+    let (tx, rx) = mpsc::channel(64);
+    if state.store().backend() != crate::store::Backend::Postgres {
+        return rx;
+    }
+    let url = database_url.to_string();
+    tokio::spawn(async move {
+        let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!("Änderungen werden nur abgefragt (LISTEN nicht möglich): {e}");
+                return;
+            }
+        };
+        if let Err(e) = listener.listen("buergerportal_changes").await {
+            tracing::warn!("Änderungen werden nur abgefragt (LISTEN nicht möglich): {e}");
+            return;
+        }
+        loop {
+            match listener.recv().await {
+                // A full queue already holds a wake-up; the poll covers the rest.
+                Ok(n) => drop(tx.try_send(n.payload().to_string())),
+                Err(e) => {
+                    tracing::warn!("LISTEN unterbrochen: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Reloads what changed (every 250 ms, and at once when woken), reloads the
+/// signing keys every minute or when they changed, and tidies up.
+pub async fn refresh_loop(state: AppState, mut wake: Option<Wake>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut ticks: u64 = 0;
+    loop {
+        let woken = async {
+            match wake.as_mut() {
+                Some(w) => w.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let (minute, ten_minutes, keys_changed) = tokio::select! {
+            _ = tick.tick() => {
+                ticks += 1;
+                (ticks.is_multiple_of(240), ticks % 2400 == 1, false)
+            }
+            Some(table) = woken => (false, false, table == "signing_keys"),
+        };
+        if minute || keys_changed {
+            if let Err(e) = state.reload_keys().await {
+                tracing::warn!("Signaturschlüssel laden: {e}");
+            }
+        }
+        if minute {
+            state.rate_limits().forget_idle_clients();
+        }
+        if ten_minutes {
+            if let Err(e) = DbSessionStore(state.store().clone()).delete_expired().await {
+                tracing::warn!("Sitzungen aufräumen: {e}");
+            }
+        }
+        if let Err(e) = state.refresh().await {
+            tracing::warn!("Aktualisierung fehlgeschlagen: {e}");
+        }
+    }
+}
