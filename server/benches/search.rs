@@ -551,8 +551,10 @@ fn profile_in_process(content: &Content, queries: &[LabelledQuery]) -> Result<Pr
     let gemeinde = Ars::parse(RELEVANCE_ARS)?;
     let no_office = |_: usize| false;
     let no_views = |_: &LeikaKey| 0;
+    let no_local = buergerportal::editor::local::LocalContent::default();
     let without = TenantSignals {
         scope: 0,
+        local: &no_local,
         has_office: &no_office,
         views: &no_views,
     };
@@ -575,6 +577,7 @@ fn profile_in_process(content: &Content, queries: &[LabelledQuery]) -> Result<Pr
             let office = |service: usize| covered[service];
             let with = TenantSignals {
                 scope: 0,
+                local: &no_local,
                 has_office: &office,
                 views: &no_views,
             };

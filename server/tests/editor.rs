@@ -724,3 +724,76 @@ async fn an_svg_logo_is_rebuilt_and_served_only_to_its_tenant() {
         "not on another tenant's host"
     );
 }
+
+backend_test!(
+    local_services_and_local_words_are_found_only_on_their_own_portal,
+    |app: TestApp| async move {
+        let admin = editor(&app, Some(("husum", Role::Admin)), "husum-admin").await;
+        let (_, service) = husum_content(&app, &admin).await;
+        let leika = app
+            .state
+            .catalogue()
+            .leistungen
+            .iter()
+            .find(|l| l.name.starts_with("Personalausweis"))
+            .unwrap()
+            .leika
+            .as_str()
+            .to_string();
+        let (s, _, _) = post(
+            &app,
+            HUSUM,
+            &format!("/redaktion/leistungen/{leika}"),
+            &admin,
+            &[("keywords", "Wattläuferkarte"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let search = |host: &'static str, q: &'static str| {
+            let app = &app;
+            async move {
+                let res = app.get(host, &format!("/api/v1/search?q={q}")).await;
+                assert_eq!(res.status(), 200);
+                serde_json::from_str::<serde_json::Value>(&res.text().await.unwrap()).unwrap()
+            }
+        };
+        assert_eq!(
+            search(HUSUM, "krabbenkutter").await["total"],
+            0,
+            "a draft is not searchable"
+        );
+        for (kind, key) in [("service", service.as_str()), ("addition", leika.as_str())] {
+            let (s, _, _) = post(
+                &app,
+                HUSUM,
+                &format!("/redaktion/inhalt/{kind}/{key}/veroeffentlichen"),
+                &admin,
+                &[],
+            )
+            .await;
+            assert_eq!(s, 303, "publish {kind}");
+        }
+        let found = search(HUSUM, "krabbenkutter").await;
+        assert_eq!(found["hits"][0]["local"], service.as_str(), "{found}");
+        assert_eq!(
+            found["hits"][0]["url"],
+            format!("/leistungen/lokal/{service}")
+        );
+        let (_, page) = app.page(HUSUM, "/suche?q=Krabbenkutter").await;
+        assert!(page.contains(&format!("/leistungen/lokal/{service}")));
+        let words = search(HUSUM, "wattläuferkarte").await;
+        assert_eq!(words["hits"][0]["leika"], leika.as_str(), "{words}");
+
+        // Neither the service nor Husum's words exist on another portal.
+        assert_eq!(search(KIEL, "krabbenkutter").await["total"], 0);
+        let elsewhere = search(KIEL, "wattläuferkarte").await;
+        assert!(
+            elsewhere["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["leika"] != leika.as_str()),
+            "{elsewhere}"
+        );
+    }
+);

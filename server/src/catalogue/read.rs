@@ -232,6 +232,11 @@ impl Catalogue {
         catalogue
     }
 
+    /// The service's position in `leistungen`.
+    pub fn position(&self, key: &LeikaKey) -> Option<usize> {
+        self.leistung_idx.get(key).copied()
+    }
+
     pub fn leistung(&self, key: &LeikaKey) -> Option<&Leistung> {
         self.leistung_idx.get(key).map(|&i| &self.leistungen[i])
     }

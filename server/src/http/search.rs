@@ -4,10 +4,11 @@ use super::pages::{card, home, lebenslage_links, service_href, shell};
 use super::place::{Place, PlaceQuery};
 use super::{AppState, Content};
 use crate::catalogue::model::Region;
+use crate::editor::local::ServiceView;
 use crate::keys::LeikaKey;
-use crate::search::{analysis, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
+use crate::search::{analysis, Hit, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
 use crate::tenancy::Tenant;
-use app::{Crumb, Facet, LinkItem, Page};
+use app::{Crumb, Facet, LinkItem, Page, ServiceCard};
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -130,6 +131,7 @@ fn with_signals<R>(
     let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
     f(&TenantSignals {
         scope: tenant.id,
+        local: &tenant.local,
         has_office: &has_office,
         views: &view_count,
     })
@@ -156,6 +158,27 @@ fn record_miss(state: &AppState, tenant: i64, query: &str) {
             tracing::warn!("Suche ohne Treffer nicht gezählt: {e}");
         }
     });
+}
+
+/// The tenant's local service a hit names, if it is one.
+fn local_service<'t>(tenant: &'t Tenant, hit: &Hit) -> Option<&'t ServiceView> {
+    let key = hit.local.as_ref()?;
+    tenant.local.services.iter().find(|s| &s.key == key)
+}
+
+fn local_card(tenant: &Tenant, s: &ServiceView) -> ServiceCard {
+    ServiceCard {
+        href: s.href(),
+        name: s.data.name.clone(),
+        summary: s.data.short_text.clone(),
+        online: s.data.online_url.is_some(),
+        office: s
+            .data
+            .office
+            .as_ref()
+            .and_then(|k| tenant.local.offices.get(k))
+            .map(|o| format!("Zuständig: {}", o.name)),
+    }
 }
 
 fn office_label(content: &Content, gemeinde: Option<&Region>, leika: &LeikaKey) -> Option<String> {
@@ -240,11 +263,14 @@ pub async fn page(
     let cards = results
         .hits
         .iter()
-        .map(|h| {
-            let l = &c.leistungen[h.ord];
+        .filter_map(|h| {
+            if let Some(s) = local_service(&tenant, h) {
+                return Some(local_card(&tenant, s));
+            }
+            let l = c.leistungen.get(h.ord)?;
             let mut card = card(c, l, &pq);
             card.office = office_label(&content, gemeinde, &l.leika);
-            card
+            Some(card)
         })
         .collect();
     let message = if bad_param.is_some() {
@@ -378,8 +404,19 @@ pub async fn api(
     let hits: Vec<_> = results
         .hits
         .iter()
-        .map(|h| {
-            let l = &c.leistungen[h.ord];
+        .filter_map(|h| {
+            if let Some(s) = local_service(&tenant, h) {
+                let card = local_card(&tenant, s);
+                return Some(json!({
+                    "local": s.key,
+                    "name": card.name,
+                    "url": card.href,
+                    "summary": card.summary,
+                    "online": s.data.online_url.as_ref().map(|u| json!({ "url": u })),
+                    "office": card.office,
+                }));
+            }
+            let l = c.leistungen.get(h.ord)?;
             let office = gemeinde.and_then(|g| c.responsible(&l.leika, &g.ars)).map(|r| json!({ "name": r.office.name, "area": c.area_label(r.area) }));
             let mut hit = json!({
                 "leika": l.leika.as_str(),
@@ -392,7 +429,7 @@ pub async fn api(
             if debug {
                 hit["score"] = json!(h.score);
             }
-            hit
+            Some(hit)
         })
         .collect();
     let facets: Vec<_> = results

@@ -12,7 +12,7 @@ use crate::search::synonyms::Synonyms;
 use crate::search::SearchIndex;
 use crate::store::Store;
 use crate::tenancy::Tenants;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -117,6 +117,17 @@ impl SearchConfig {
     }
 }
 
+/// Puts tenants' local services and keywords into the search index; a failure
+/// leaves the index as it was and is logged (the pages still show the content).
+fn index_local<'a>(
+    content: &Content,
+    tenants: impl IntoIterator<Item = (i64, Option<&'a crate::editor::local::LocalContent>)>,
+) {
+    if let Err(e) = content.search.update_local(&content.catalogue, tenants) {
+        tracing::error!("Suchindex (lokale Inhalte): {e}");
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState(pub(super) Arc<Inner>);
 
@@ -177,6 +188,10 @@ impl AppState {
     ) -> Self {
         let oidc = handoff.oidc;
         let editor_oidc = handoff.editor_oidc;
+        index_local(
+            &content,
+            tenants.all().iter().map(|t| (t.id, Some(&*t.local))),
+        );
         let form_origins: Vec<String> = oidc
             .iter()
             .chain(editor_oidc.iter())
@@ -348,11 +363,33 @@ impl AppState {
         &self.0.cache
     }
 
+    /// A new catalogue and index: every tenant's local content goes into it first.
     pub fn set_content(&self, content: Content) {
+        let tenants = self.tenants();
+        index_local(
+            &content,
+            tenants.all().iter().map(|t| (t.id, Some(&*t.local))),
+        );
         *self.0.content.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(content);
     }
 
+    /// New tenants: the search index changes only for tenants whose version
+    /// changed (a publication, a new tenant) or that are gone.
     pub fn set_tenants(&self, tenants: Arc<Tenants>) {
+        let old = self.tenants();
+        let before: HashMap<i64, i64> = old.all().iter().map(|t| (t.id, t.version)).collect();
+        let now: HashSet<i64> = tenants.all().iter().map(|t| t.id).collect();
+        let changed = tenants
+            .all()
+            .iter()
+            .filter(|t| before.get(&t.id) != Some(&t.version))
+            .map(|t| (t.id, Some(&*t.local)));
+        let gone = old
+            .all()
+            .iter()
+            .filter(|t| !now.contains(&t.id))
+            .map(|t| (t.id, None));
+        index_local(&self.content(), changed.chain(gone));
         *self.0.tenants.write().unwrap_or_else(|e| e.into_inner()) = tenants;
     }
 

@@ -2,19 +2,25 @@ use super::analysis::{fold, is_stop_word, words, Analyzer};
 use super::synonyms::Synonyms;
 use crate::catalogue::model::Leistung;
 use crate::catalogue::Catalogue;
+use crate::editor::local::LocalContent;
 use crate::keys::LeikaKey;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
+use tantivy::schema::Value as _;
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
-use tantivy::{doc, Index, IndexReader, Searcher, Term};
+use tantivy::{doc, Index, IndexReader, Searcher, TantivyDocument, Term};
 
 pub const PER_PAGE: usize = 10;
 const CANDIDATES: usize = 1000;
 const TOKENIZER: &str = "analysed";
+/// The `ord` of a tenant's local service: it is no catalogue position, its
+/// document carries the service's key instead.
+const LOCAL_ORD: u64 = u64::MAX;
 /// Field weights: name above keywords above short text above long text.
 const FIELDS: [(&str, f32); 4] = [
     ("name", 4.0),
@@ -26,12 +32,17 @@ const FIELDS: [(&str, f32); 4] = [
 struct Fields {
     ord: Field,
     scope: Field,
+    key: Field,
     text: [Field; 4],
 }
 
 pub struct SearchIndex {
     pub catalogue_version: i64,
+    index: Index,
     reader: IndexReader,
+    /// Tenants with documents of their own: local services and their
+    /// keywords for catalogue services (scope `t<id>`).
+    local_tenants: Mutex<HashSet<i64>>,
     fields: Fields,
     analyzer: Analyzer,
     synonyms: Synonyms,
@@ -58,7 +69,10 @@ pub struct ScoreParts {
 
 #[derive(Debug, Clone)]
 pub struct Hit {
+    /// The catalogue position; `usize::MAX` for a local service.
     pub ord: usize,
+    /// The key of the tenant's local service this hit is.
+    pub local: Option<String>,
     pub score: ScoreParts,
 }
 
@@ -77,6 +91,8 @@ pub struct SearchResults {
 /// What the tenant contributes to ranking.
 pub struct TenantSignals<'a> {
     pub scope: i64,
+    /// The tenant's published local services, for hits on them.
+    pub local: &'a LocalContent,
     /// Whether an office is known for the service at this position of the catalogue.
     pub has_office: &'a dyn Fn(usize) -> bool,
     pub views: &'a dyn Fn(&LeikaKey) -> u64,
@@ -97,6 +113,7 @@ impl SearchIndex {
         let fields = Fields {
             ord: sb.add_u64_field("ord", FAST | STORED),
             scope: sb.add_text_field("scope", STRING),
+            key: sb.add_text_field("key", STRING | STORED),
             text: FIELDS.map(|(name, _)| sb.add_text_field(name, text_options.clone())),
         };
         let index = Index::create_in_ram(sb.build());
@@ -136,7 +153,12 @@ impl SearchIndex {
         }
         Ok(SearchIndex {
             catalogue_version: catalogue.version,
-            reader: index.reader()?,
+            reader: index
+                .reader_builder()
+                .reload_policy(tantivy::ReloadPolicy::Manual)
+                .try_into()?,
+            index,
+            local_tenants: Mutex::new(HashSet::new()),
             fields,
             analyzer,
             synonyms,
@@ -178,18 +200,33 @@ impl SearchIndex {
             .iter()
             .map(|seg| seg.fast_fields().u64("ord").ok())
             .collect();
-        let mut hits: Vec<Hit> = scored
-            .into_iter()
-            .filter_map(|(score, addr)| {
-                let column = ords.get(addr.segment_ord as usize)?.as_ref()?;
-                let ord = column.first(addr.doc_id)? as usize;
-                let l = c.leistungen.get(ord)?;
-                Some(Hit {
-                    ord,
-                    score: rank(score, ord, l, c, tenant),
-                })
+        // A catalogue service may match twice (its own document and the
+        // tenant's keywords for it): the better match counts.
+        let mut central: HashMap<usize, f32> = HashMap::new();
+        let mut hits: Vec<Hit> = Vec::new();
+        for (score, addr) in scored {
+            let Some(ord) = ords
+                .get(addr.segment_ord as usize)
+                .and_then(|c| c.as_ref())
+                .and_then(|c| c.first(addr.doc_id))
+            else {
+                continue;
+            };
+            if ord == LOCAL_ORD {
+                hits.extend(self.local_hit(&searcher, addr, score, tenant.local));
+            } else {
+                let best = central.entry(ord as usize).or_insert(score);
+                *best = best.max(score);
+            }
+        }
+        hits.extend(central.into_iter().filter_map(|(ord, score)| {
+            let l = c.leistungen.get(ord)?;
+            Some(Hit {
+                ord,
+                local: None,
+                score: rank(score, ord, l, c, tenant),
             })
-            .collect();
+        }));
         hits.sort_by(|a, b| {
             b.score
                 .total
@@ -197,12 +234,114 @@ impl SearchIndex {
                 .then(a.ord.cmp(&b.ord))
         });
         let hits = diversify(hits, c);
-        let mut results = facets_and_filter(hits, c, req);
+        let mut results = facets_and_filter(hits, c, tenant.local, req);
         results.searched = true;
         if results.total == 0 {
             results.suggestion = self.did_you_mean(&query_words);
         }
         results
+    }
+
+    /// A hit on a local service the tenant still publishes.
+    fn local_hit(
+        &self,
+        searcher: &Searcher,
+        addr: tantivy::DocAddress,
+        score: f32,
+        local: &LocalContent,
+    ) -> Option<Hit> {
+        let doc: TantivyDocument = searcher.doc(addr).ok()?;
+        let key = doc.get_first(self.fields.key)?.as_str()?;
+        local.services.iter().find(|s| s.key == key)?;
+        // The municipality's own services are what its citizens most likely mean.
+        let total = score * LOCAL_BOOST;
+        Some(Hit {
+            ord: usize::MAX,
+            local: Some(key.to_string()),
+            score: ScoreParts {
+                text: score,
+                total,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// Replaces the documents of these tenants (local services, their
+    /// keywords for catalogue services) and nothing else: publishing in one
+    /// portal leaves every other tenant's part of the index alone.
+    pub fn update_local<'a>(
+        &self,
+        c: &Catalogue,
+        tenants: impl IntoIterator<Item = (i64, Option<&'a LocalContent>)>,
+    ) -> tantivy::Result<()> {
+        let mut indexed = self.local_tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer: Option<tantivy::IndexWriter<TantivyDocument>> = None;
+        for (tenant, local) in tenants {
+            let docs = local
+                .map(|l| self.local_documents(c, tenant, l))
+                .unwrap_or_default();
+            if docs.is_empty() && !indexed.contains(&tenant) {
+                continue;
+            }
+            let w = match &mut writer {
+                Some(w) => w,
+                None => writer.insert(self.index.writer_with_num_threads(1, 15_000_000)?),
+            };
+            w.delete_term(Term::from_field_text(
+                self.fields.scope,
+                &format!("t{tenant}"),
+            ));
+            if docs.is_empty() {
+                indexed.remove(&tenant);
+            } else {
+                indexed.insert(tenant);
+            }
+            for d in docs {
+                w.add_document(d)?;
+            }
+        }
+        if let Some(mut w) = writer {
+            w.commit()?;
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
+    fn local_documents(
+        &self,
+        c: &Catalogue,
+        tenant: i64,
+        local: &LocalContent,
+    ) -> Vec<TantivyDocument> {
+        let scope = format!("t{tenant}");
+        let terms = |t: &str| self.analyzer.terms(t).join(" ");
+        let mut docs = Vec::new();
+        for s in &local.services {
+            let d = &s.data;
+            docs.push(doc!(
+                self.fields.ord => LOCAL_ORD,
+                self.fields.scope => scope.as_str(),
+                self.fields.key => s.key.as_str(),
+                self.fields.text[0] => terms(&d.name),
+                self.fields.text[1] => terms(&d.keywords.join(" ")),
+                self.fields.text[2] => terms(&d.short_text),
+                self.fields.text[3] => terms(&format!("{} {} {}", d.text, d.documents, d.fees)),
+            ));
+        }
+        for (leika, a) in &local.additions {
+            let Some(ord) = c.position(leika) else {
+                continue;
+            };
+            if a.data.keywords.is_empty() {
+                continue;
+            }
+            docs.push(doc!(
+                self.fields.ord => ord as u64,
+                self.fields.scope => scope.as_str(),
+                self.fields.text[1] => terms(&a.data.keywords.join(" ")),
+            ));
+        }
+        docs
     }
 
     fn query(&self, searcher: &Searcher, query_words: &[String], scope: i64) -> BooleanQuery {
@@ -348,8 +487,8 @@ impl SearchIndex {
         results
             .hits
             .iter()
-            .take(n)
             .filter_map(|h| c.leistungen.get(h.ord))
+            .take(n)
             .collect()
     }
 }
@@ -408,13 +547,20 @@ fn rank(text: f32, ord: usize, l: &Leistung, c: &Catalogue, tenant: &TenantSigna
     }
 }
 
+/// How much a local service's text score counts against the catalogue's ranking signals.
+const LOCAL_BOOST: f32 = 1.5;
+
 /// Keeps near-identical siblings (same OZG-Leistung) from filling the first page:
 /// at most two per OZG-Leistung among the first results, the rest follow.
 fn diversify(hits: Vec<Hit>, c: &Catalogue) -> Vec<Hit> {
     let mut seen: HashMap<i64, usize> = HashMap::new();
     let (mut first, mut later) = (Vec::new(), Vec::new());
     for h in hits {
-        let group = c.leistungen[h.ord].ozg_id.unwrap_or(-(h.ord as i64));
+        let Some(l) = c.leistungen.get(h.ord) else {
+            first.push(h);
+            continue;
+        };
+        let group = l.ozg_id.unwrap_or(-(h.ord as i64));
         let n = seen.entry(group).or_insert(0);
         *n += 1;
         if *n <= 2 {
@@ -427,16 +573,34 @@ fn diversify(hits: Vec<Hit>, c: &Catalogue) -> Vec<Hit> {
     first
 }
 
-fn facets_and_filter(hits: Vec<Hit>, c: &Catalogue, req: &SearchRequest) -> SearchResults {
+fn facets_and_filter(
+    hits: Vec<Hit>,
+    c: &Catalogue,
+    local: &LocalContent,
+    req: &SearchRequest,
+) -> SearchResults {
+    let service = |h: &Hit| {
+        let key = h.local.as_ref()?;
+        local.services.iter().find(|s| &s.key == key)
+    };
+    let lebenslagen_of = |h: &Hit| -> &[String] {
+        if let Some(l) = c.leistungen.get(h.ord) {
+            return &l.lebenslagen;
+        }
+        service(h).map_or(&[], |s| &s.data.lebenslagen)
+    };
     let in_lebenslage = |h: &Hit| {
         req.lebenslage
             .as_ref()
-            .is_none_or(|s| c.leistungen[h.ord].lebenslagen.contains(s))
+            .is_none_or(|s| lebenslagen_of(h).contains(s))
     };
-    let is_online = |h: &Hit| c.online(&c.leistungen[h.ord].leika).is_some();
+    let is_online = |h: &Hit| match c.leistungen.get(h.ord) {
+        Some(l) => c.online(&l.leika).is_some(),
+        None => service(h).is_some_and(|s| s.data.online_url.is_some()),
+    };
     let mut lebenslagen: HashMap<&str, usize> = HashMap::new();
     for h in hits.iter().filter(|h| !req.online_only || is_online(h)) {
-        for s in &c.leistungen[h.ord].lebenslagen {
+        for s in lebenslagen_of(h) {
             *lebenslagen.entry(s.as_str()).or_insert(0) += 1;
         }
     }
