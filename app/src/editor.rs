@@ -285,6 +285,44 @@ pub fn audit(p: AuditPage) -> impl IntoView {
     }
 }
 
+pub fn counts_table(t: CountsTable) -> impl IntoView {
+    if t.rows.is_empty() {
+        return view! { <p>{t.empty}</p> }.into_any();
+    }
+    view! {
+        <table class="counts-table">
+            <caption>{t.caption}</caption>
+            <thead><tr>
+                <th scope="col">"Tag"</th>
+                {t.columns.into_iter().map(|c| view! { <th scope="col" class="number">{c}</th> }).collect_view()}
+            </tr></thead>
+            <tbody>
+                {t.rows.into_iter().map(|(day, counts)| view! {
+                    <tr>
+                        <th scope="row">{day}</th>
+                        {counts.into_iter().map(|n| view! { <td class="number">{n}</td> }).collect_view()}
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+pub fn insight(p: InsightPage) -> impl IntoView {
+    view! {
+        {nav(&p.nav)}
+        <h1>{p.title}</h1>
+        <p class="lead">{p.intro}</p>
+        {counts_table(p.table)}
+        {(!p.links.is_empty()).then(|| view! {
+            <ul class="links">
+                {p.links.into_iter().map(|l| view! { <li><a href=l.href>{l.label}</a></li> }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
 pub fn dashboard(p: DashboardPage) -> impl IntoView {
     let counts = |items: Vec<(String, i64)>, empty: &'static str| {
         if items.is_empty() {
@@ -305,5 +343,6 @@ pub fn dashboard(p: DashboardPage) -> impl IntoView {
         <section><h2>"Zu prüfen"</h2>{rows(p.review, "Nichts fällig: alle Texte sind geprüft und aktuell.".into())}</section>
         <section><h2>"Suchen ohne Treffer"</h2>{counts(p.misses, "Bisher keine.")}</section>
         <section><h2>"Meistgesehene Leistungen"</h2>{counts(p.views, "Noch keine Aufrufe gezählt.")}</section>
+        <section><h2>"Nutzung der letzten Tage"</h2>{counts_table(p.insight)}</section>
     }
 }

@@ -173,4 +173,23 @@ pub struct DashboardPage {
     pub review: Vec<ListRow>,
     pub misses: Vec<(String, i64)>,
     pub views: Vec<(String, i64)>,
+    pub insight: CountsTable,
+}
+
+/// Counts per day (rows) and kind (columns), as an accessible table.
+#[derive(Debug, Clone)]
+pub struct CountsTable {
+    pub caption: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<(String, Vec<u64>)>,
+    pub empty: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct InsightPage {
+    pub nav: EditorNav,
+    pub title: String,
+    pub intro: String,
+    pub table: CountsTable,
+    pub links: Vec<crate::model::LinkItem>,
 }

@@ -40,6 +40,7 @@ pub enum Page {
     EditorList(ListPage),
     EditorHistory(HistoryPage),
     EditorAudit(AuditPage),
+    EditorInsight(InsightPage),
 }
 
 /// Renders a complete HTML document.
@@ -69,6 +70,7 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::EditorList(p) => editor::list(p).into_any(),
             Page::EditorHistory(p) => editor::history(p).into_any(),
             Page::EditorAudit(p) => editor::audit(p).into_any(),
+            Page::EditorInsight(p) => editor::insight(p).into_any(),
         };
         let html = layout::document(shell, title, crumbs, body).to_html();
         // Leptos marks dynamic boundaries with comments; a static page needs none.

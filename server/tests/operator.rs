@@ -385,7 +385,13 @@ backend_test!(
         let op = operator(&app, "betrieb").await;
         assert_eq!(app.get_as(CONSOLE, "/", &op.cookie).await.0, 200);
         // On a tenant's host the console's routes do not exist.
-        for path in ["/mandanten/kiel", "/protokoll", "/mandanten/kiel/export"] {
+        for path in [
+            "/mandanten/kiel",
+            "/protokoll",
+            "/mandanten/kiel/export",
+            "/einblick",
+            "/mandanten/kiel/einblick",
+        ] {
             let (s, body, _) = app.get_as("kiel.localhost", path, &op.cookie).await;
             assert_eq!(s, 404, "{path} on a tenant host");
             assert!(!body.contains("Mandanten"), "{path}");
@@ -513,3 +519,57 @@ async fn the_life_of_a_tenant_on_the_command_line() {
         "a clear error: {out}"
     );
 }
+
+backend_test!(
+    insight_counts_per_day_per_tenant_and_for_the_platform,
+    |app: TestApp| async move {
+        let found = app
+            .page("kiel.localhost", "/api/v1/search?q=personalausweis")
+            .await
+            .1;
+        let found: serde_json::Value = serde_json::from_str(&found).unwrap();
+        let service = found["hits"][0]["url"].as_str().unwrap().to_string();
+        assert_eq!(app.page("kiel.localhost", &service).await.0, 200);
+        app.page("kiel.localhost", "/api/v1/search?q=qqxyzzyqq")
+            .await;
+        app.page("husum.localhost", "/suche?q=hund").await;
+        app.state.refresh().await.unwrap();
+
+        let kiel = app.state.tenants().by_slug("kiel").unwrap().scope();
+        let days = buergerportal::operator::insight::daily(app.state.store(), Some(kiel), 30)
+            .await
+            .unwrap();
+        // Summed over the days (a run may cross midnight), in the order of
+        // Metric::ALL: page views, searches, without result, hand-offs, logins.
+        let total = |days: &[buergerportal::operator::insight::Day]| {
+            days.iter().fold([0; 5], |mut sum, d| {
+                sum.iter_mut().zip(d.counts).for_each(|(s, n)| *s += n);
+                sum
+            })
+        };
+        assert_eq!(total(&days), [1, 2, 1, 0, 0], "{days:?}");
+        let platform = buergerportal::operator::insight::daily(app.state.store(), None, 30)
+            .await
+            .unwrap();
+        assert_eq!(
+            total(&platform)[1],
+            3,
+            "Husum's search counts for the platform"
+        );
+
+        let op = operator(&app, "betrieb").await;
+        let (s, page, _) = app
+            .get_as(CONSOLE, "/mandanten/kiel/einblick", &op.cookie)
+            .await;
+        assert_eq!(s, 200);
+        assert!(
+            page.contains("Suchen ohne Treffer") && page.contains("<td class=\"number\">2</td>"),
+            "{page}"
+        );
+        let (s, page, _) = app.get_as(CONSOLE, "/einblick", &op.cookie).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("<td class=\"number\">3</td>"));
+        // Nothing that identifies a person: the query texts are not in the counts.
+        assert!(!page.contains("qqxyzzyqq"));
+    }
+);

@@ -216,7 +216,10 @@ pub async fn callback(
             level,
             wanted,
         }) => match wanted.filter(|w| level < *w) {
-            None => Ok(Redirect::to(&next).into_response()),
+            None => {
+                state.count(tenant.id, crate::operator::insight::Metric::Login);
+                Ok(Redirect::to(&next).into_response())
+            }
             Some(w) => Ok(level_not_reached(&state, &tenant, &next, w)),
         },
         Err(e) => {

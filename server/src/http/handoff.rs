@@ -246,6 +246,7 @@ pub async fn hand_off(
     let token = keys.sign(&claims);
     tracing::info!(target: "handoff", provider = provider.id, leika = key.as_str(), consent, "Übergabe");
     let form_url = provider.form_url(&online.url);
+    state.count(tenant.id, crate::operator::insight::Metric::HandOff);
     match provider.uebergabe {
         Delivery::Formular => Ok(forward(&state, &tenant, l, &provider, form_url, token)),
         Delivery::Zwischenspeicher => {

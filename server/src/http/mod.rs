@@ -15,6 +15,7 @@ pub mod edge;
 pub mod editor;
 mod error;
 mod handoff;
+mod insight;
 mod metrics;
 mod middleware;
 mod operator;

@@ -61,6 +61,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/mandanten/{slug}/export", get(export))
         .route("/mandanten/{slug}/loeschen", post(delete))
         .route("/protokoll", get(audit))
+        .route("/einblick", get(platform_insight))
+        .route("/mandanten/{slug}/einblick", get(tenant_insight))
         .route("/theme.css", get(theme))
         .layer(
             tower_sessions::SessionManagerLayer::new(crate::auth::DbSessionStore(
@@ -143,6 +145,7 @@ impl Operator {
             label: "Betrieb".into(),
             items: vec![
                 ("/".into(), "Mandanten".into()),
+                ("/einblick".into(), "Nutzung".into()),
                 ("/protokoll".into(), "Protokoll".into()),
             ],
             current: current.into(),
@@ -565,11 +568,18 @@ async fn tenant_page(
             ),
         )],
         actions,
-        links: vec![LinkItem {
-            href: format!("{base}/export"),
-            label: "Alles als JSON exportieren".into(),
-            hint: String::new(),
-        }],
+        links: vec![
+            LinkItem {
+                href: format!("{base}/einblick"),
+                label: "Nutzung dieses Portals".into(),
+                hint: String::new(),
+            },
+            LinkItem {
+                href: format!("{base}/export"),
+                label: "Alles als JSON exportieren".into(),
+                hint: String::new(),
+            },
+        ],
     };
     Ok(render(state, &t.name, Page::EditorEdit(Box::new(page))))
 }
@@ -691,6 +701,55 @@ async fn delete(
         vec![],
     )
     .await)
+}
+
+/// Daily counts for the platform, or one tenant.
+async fn insight_page(
+    state: &AppState,
+    op: &Operator,
+    t: Option<&Tenant>,
+) -> Result<Response, AppError> {
+    let days = crate::operator::insight::daily(state.store(), t.map(|t| t.scope()), 30).await?;
+    let (title, current, links) = match t {
+        Some(t) => (
+            format!("Nutzung: {}", t.name),
+            format!("/mandanten/{}", t.slug.as_str()),
+            vec![LinkItem {
+                href: format!("/mandanten/{}", t.slug.as_str()),
+                label: format!("Zurück zu {}", t.name),
+                hint: String::new(),
+            }],
+        ),
+        None => (
+            "Nutzung der Plattform".to_string(),
+            "/einblick".to_string(),
+            vec![],
+        ),
+    };
+    let page = app::InsightPage {
+        nav: op.nav(&current),
+        title: title.clone(),
+        intro: "Zählungen je Tag (UTC), höchstens 30 Tage. Es werden nur Anzahlen gespeichert, nichts, was eine Person erkennen lässt.".into(),
+        table: crate::http::insight::table(days, "Zählungen je Tag"),
+        links,
+    };
+    Ok(render(state, &title, Page::EditorInsight(page)))
+}
+
+async fn platform_insight(
+    State(state): State<AppState>,
+    op: Operator,
+) -> Result<Response, AppError> {
+    insight_page(&state, &op, None).await
+}
+
+async fn tenant_insight(
+    State(state): State<AppState>,
+    op: Operator,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    let t = find(&state, &slug)?;
+    insight_page(&state, &op, Some(&t)).await
 }
 
 async fn audit(State(state): State<AppState>, op: Operator) -> Result<Response, AppError> {

@@ -6,6 +6,7 @@ use super::{AppState, Content};
 use crate::catalogue::model::Region;
 use crate::editor::local::ServiceView;
 use crate::keys::LeikaKey;
+use crate::operator::insight::Metric;
 use crate::search::{analysis, Hit, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
 use crate::tenancy::Tenant;
 use app::{Crumb, Facet, LinkItem, Page, ServiceCard};
@@ -105,8 +106,12 @@ async fn run(
         content.search.search(c, signals, req)
     });
     super::metrics::search_done("suche", started.elapsed());
-    if results.searched && results.total == 0 && req.page == 0 {
-        record_miss(state, tenant.id, &req.query);
+    if results.searched && req.page == 0 {
+        state.count(tenant.id, Metric::Search);
+        if results.total == 0 {
+            state.count(tenant.id, Metric::ZeroResult);
+            record_miss(state, tenant.id, &req.query);
+        }
     }
     results
 }

@@ -8,6 +8,7 @@ use crate::auth::Oidc;
 use crate::catalogue::Catalogue;
 use crate::config::Config;
 use crate::keys::LeikaKey;
+use crate::operator::insight::Metric;
 use crate::search::synonyms::Synonyms;
 use crate::search::SearchIndex;
 use crate::store::Store;
@@ -142,6 +143,8 @@ pub(super) struct Inner {
     views_loaded: std::sync::atomic::AtomicBool,
     /// Views of service pages that showed no office, per (tenant, service), not yet written.
     gaps_pending: Mutex<HashMap<(i64, String), u64>>,
+    /// Daily counts for insight, not yet written.
+    counts_pending: Mutex<HashMap<(i64, Metric), u64>>,
     assets: Assets,
     cache: PageCache,
     trust_forwarded_host: bool,
@@ -207,6 +210,7 @@ impl AppState {
             views: RwLock::new(Arc::new(HashMap::new())),
             views_loaded: std::sync::atomic::AtomicBool::new(false),
             gaps_pending: Mutex::new(HashMap::new()),
+            counts_pending: Mutex::new(HashMap::new()),
             assets,
             cache: PageCache::new(
                 config.limits.page_cache_mb * 1024 * 1024,
@@ -330,7 +334,19 @@ impl AppState {
             .clone()
     }
 
+    /// Counts one event of a tenant for insight (written with the views).
+    pub fn count(&self, tenant: i64, metric: Metric) {
+        *self
+            .0
+            .counts_pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((tenant, metric))
+            .or_insert(0) += 1;
+    }
+
     pub fn count_view(&self, tenant: i64, service: &str) {
+        self.count(tenant, Metric::PageView);
         *self
             .0
             .views_pending
@@ -425,6 +441,15 @@ impl AppState {
 
     /// Adds the counted page views (and views without an office) to the store and reloads the totals.
     async fn flush_views(&self) -> Result<(), crate::store::StoreError> {
+        let counts = std::mem::take(
+            &mut *self
+                .0
+                .counts_pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        let day = crate::operator::insight::day_of(crate::clock::now_unix());
+        crate::operator::insight::add(self.store(), &day, &counts).await?;
         let gaps = std::mem::take(
             &mut *self
                 .0

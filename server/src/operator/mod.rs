@@ -4,6 +4,7 @@
 //! deletion. Every action is audited at the platform level.
 
 pub mod export;
+pub mod insight;
 
 use crate::catalogue::model::{Region, RegionLevel};
 use crate::catalogue::Catalogue;

@@ -138,6 +138,10 @@ pub async fn dashboard(
                 (name, n)
             })
             .collect(),
+        insight: crate::http::insight::table(
+            crate::operator::insight::daily(store, Some(scope), 14).await?,
+            "Zählungen der letzten 14 Tage",
+        ),
     };
     Ok(render(
         &state,
