@@ -85,6 +85,24 @@ pub enum Command {
         /// The sender's id or name.
         sender: String,
     },
+    /// Check every online-service link of the platform.
+    Links {
+        #[command(subcommand)]
+        action: LinksAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinksAction {
+    /// Request every link (timeout, redirect limit), record and print the result.
+    Check {
+        /// Seconds before a link counts as slow.
+        #[arg(long, default_value_t = 10)]
+        timeout_secs: u64,
+        /// Links checked at the same time.
+        #[arg(long, default_value_t = 8)]
+        parallel: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +164,9 @@ pub struct Config {
     /// sqlite:… or postgres://…; unset means a SQLite file under DATA_DIR.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Check every online-service link this often (hours); 0: only `links check`.
+    #[arg(long, env = "LINK_CHECK_HOURS", default_value_t = 0)]
+    pub link_check_hours: u64,
     /// Prometheus metrics at `/metrics` on this address (e.g. 127.0.0.1:9100); unset: off.
     #[arg(long, env = "METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,

@@ -314,6 +314,43 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             println!("{subject} hat in {tenant} keine Rolle mehr.");
         }
+        Command::Links {
+            action:
+                buergerportal::config::LinksAction::Check {
+                    timeout_secs,
+                    parallel,
+                },
+        } => {
+            let (store, catalogue) = store_with_catalogue(&config).await?;
+            let tenants = buergerportal::tenancy::Tenants::load(&store).await?;
+            let limits = buergerportal::operator::links::Limits {
+                timeout: std::time::Duration::from_secs(timeout_secs.max(1)),
+                parallel,
+                ..Default::default()
+            };
+            let urls = buergerportal::operator::links::all_urls(&catalogue, &tenants);
+            let bar = indicatif::ProgressBar::new(urls.len() as u64);
+            let results = buergerportal::operator::links::check(&urls, limits, |n| {
+                bar.set_position(n as u64)
+            })
+            .await;
+            bar.finish_and_clear();
+            buergerportal::operator::links::record(
+                &store,
+                &results,
+                buergerportal::clock::now_unix(),
+            )
+            .await?;
+            for (outcome, n) in buergerportal::operator::links::summary(&results) {
+                println!("{n:>6}  {}", outcome.label());
+            }
+            for r in results
+                .iter()
+                .filter(|r| r.outcome != buergerportal::operator::links::Outcome::Ok)
+            {
+                println!("{}  {}  {}", r.outcome.as_str(), r.url, r.detail);
+            }
+        }
         Command::SenderRevoke { sender } => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;

@@ -81,3 +81,28 @@ pub async fn refresh_loop(state: AppState, mut wake: Option<Wake>) {
         }
     }
 }
+
+/// Checks every link every `hours` hours (measured from the last check
+/// recorded by any instance, so instances do not repeat each other's work).
+pub async fn link_check_loop(state: AppState, hours: u64) {
+    use crate::operator::links;
+    let every = (hours.max(1) * 3600) as i64;
+    loop {
+        let last = links::last_run(state.store()).await.ok().flatten();
+        let now = crate::clock::now_unix();
+        let due = last.map_or(0, |at| (at + every - now).max(0));
+        if due > 0 {
+            tokio::time::sleep(Duration::from_secs(due as u64)).await;
+            continue;
+        }
+        let urls = links::all_urls(&state.catalogue(), &state.tenants());
+        let results = links::check(&urls, links::Limits::default(), |_| {}).await;
+        match links::record(state.store(), &results, crate::clock::now_unix()).await {
+            Ok(()) => tracing::info!(links = results.len(), "Links geprüft"),
+            Err(e) => {
+                tracing::warn!("Linkprüfung speichern: {e}");
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        }
+    }
+}

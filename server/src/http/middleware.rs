@@ -250,9 +250,10 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    let viewed = viewed_service(req.uri().path()).map(String::from);
+    let viewed = viewed_service(req.uri().path());
     let gap = viewed
         .as_deref()
+        .filter(|k| !k.starts_with("lokal:"))
         .is_some_and(|k| shows_no_office(&tenant, &catalogue, k, req.uri().query()));
     let count = |state: &AppState, leika: &str| {
         state.count_view(tenant.id, leika);
@@ -339,11 +340,15 @@ fn shows_no_office(
 }
 
 /// The LeiKa key of a service page path, for the aggregate view counts.
-fn viewed_service(path: &str) -> Option<&str> {
+/// The service a page shows: its LeiKa key, or `lokal:<key>` for a local service.
+fn viewed_service(path: &str) -> Option<String> {
+    if let Some(local) = path.strip_prefix("/leistungen/lokal/") {
+        return (!local.is_empty() && !local.contains('/')).then(|| format!("lokal:{local}"));
+    }
     let key = path.strip_prefix("/leistungen/")?.get(..14)?;
     let rest = &path["/leistungen/".len() + 14..];
     (key.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with('-') && !rest.contains('/'))
-        .then_some(key)
+        .then(|| key.to_string())
 }
 
 /// Anonymous until the citizen logs in: no session cookie.

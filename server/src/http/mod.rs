@@ -330,6 +330,12 @@ pub async fn serve(config: Config) -> Result<(), crate::StartError> {
         tracing::info!("Metriken auf http://{addr}/metrics");
         tokio::spawn(metrics::serve(listener, handle, state.clone()));
     }
+    if config.link_check_hours > 0 {
+        tokio::spawn(background::link_check_loop(
+            state.clone(),
+            config.link_check_hours,
+        ));
+    }
     let wake = background::listen_for_changes(&state, &config.database_url());
     let refresher = tokio::spawn(background::refresh_loop(state.clone(), Some(wake)));
     edge::serve(listener, router, &config.limits, shutdown_signal()).await;

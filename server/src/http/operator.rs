@@ -63,6 +63,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/protokoll", get(audit))
         .route("/einblick", get(platform_insight))
         .route("/mandanten/{slug}/einblick", get(tenant_insight))
+        .route("/mandanten/{slug}/links", get(tenant_links))
         .route("/theme.css", get(theme))
         .layer(
             tower_sessions::SessionManagerLayer::new(crate::auth::DbSessionStore(
@@ -575,6 +576,11 @@ async fn tenant_page(
                 hint: String::new(),
             },
             LinkItem {
+                href: format!("{base}/links"),
+                label: "Linkprüfung dieses Portals".into(),
+                hint: String::new(),
+            },
+            LinkItem {
                 href: format!("{base}/export"),
                 label: "Alles als JSON exportieren".into(),
                 hint: String::new(),
@@ -750,6 +756,59 @@ async fn tenant_insight(
 ) -> Result<Response, AppError> {
     let t = find(&state, &slug)?;
     insight_page(&state, &op, Some(&t)).await
+}
+
+/// The tenant's links that are not fine, most viewed services first.
+async fn tenant_links(
+    State(state): State<AppState>,
+    op: Operator,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
+    use crate::operator::links;
+    let t = find(&state, &slug)?;
+    let rows = links::report(state.store(), &state.catalogue(), &t).await?;
+    let checked = links::last_run(state.store()).await?;
+    let base = format!("/mandanten/{}", t.slug.as_str());
+    let page = ListPage {
+        nav: op.nav(&base),
+        title: format!("Links: {}", t.name),
+        intro: match checked {
+            Some(at) => format!(
+                "Letzte Prüfung: {}. Gezeigt werden Links, die nicht in Ordnung sind, meistgesehene Leistungen zuerst.",
+                crate::clock::german_datetime(at)
+            ),
+            None => "Die Links wurden noch nicht geprüft (buergerportal links check).".into(),
+        },
+        notice: None,
+        errors: vec![],
+        links: vec![LinkItem {
+            href: base,
+            label: format!("Zurück zu {}", t.name),
+            hint: String::new(),
+        }],
+        forms: vec![],
+        sections: vec![ListSection {
+            title: "Links mit Problemen".into(),
+            empty: "Keine: alle geprüften Links sind erreichbar.".into(),
+            rows: rows
+                .into_iter()
+                .take(500)
+                .map(|r| ListRow {
+                    href: r.link.url.clone(),
+                    label: r.link.name,
+                    status: format!(
+                        "{} ({}) · {} Aufrufe · {}",
+                        r.outcome.label(),
+                        r.detail,
+                        r.views,
+                        r.link.url
+                    ),
+                    actions: vec![],
+                })
+                .collect(),
+        }],
+    };
+    Ok(render(&state, "Links", Page::EditorList(page)))
 }
 
 async fn audit(State(state): State<AppState>, op: Operator) -> Result<Response, AppError> {

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod insight;
+pub mod links;
 
 use crate::catalogue::model::{Region, RegionLevel};
 use crate::catalogue::Catalogue;
