@@ -5,6 +5,7 @@ mod common;
 use buergerportal::catalogue::exchange::{self, ExchangeError, Report};
 use buergerportal::catalogue::xzufi::XzufiError;
 use common::TestApp;
+use std::io::{Read, Write};
 
 const KIEL: &str = "kiel.localhost";
 const HUSUM: &str = "husum.localhost";
@@ -271,5 +272,69 @@ backend_test!(
         assert_eq!(location, "https://www.meldeportal-mindestlohn.de");
         let about = page(&app, KIEL, "/ueber-diese-daten").await;
         assert!(about.contains("Portalverbund Online-Gateway (PVOG)"));
+    }
+);
+
+/// A server that answers each connection with the next of `responses`.
+fn serve(responses: Vec<Vec<u8>>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for response in responses {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut request = [0u8; 8192];
+            let _ = socket.read(&mut request);
+            let _ = socket.write_all(&response);
+        }
+    });
+    format!("http://{addr}/xzufi/nachricht.xml")
+}
+
+fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{headers}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+backend_test!(
+    urls_are_read_within_the_limit_and_redirects_are_not_followed,
+    |app: TestApp| async move {
+        let store = app.state.store();
+        let body = std::fs::read(fixture("valid-full.xml")).unwrap();
+        let limits = exchange::limits(app.config.limits.catalogue_max_bytes);
+        let before = hash(&app).await;
+
+        let url = serve(vec![response(
+            "302 Found",
+            "location: http://169.254.169.254/\r\n",
+            b"",
+        )]);
+        let refused = exchange::import(store, &url, &limits, "test", false).await;
+        assert!(
+            matches!(refused, Err(ExchangeError::Status { status: 302, .. })),
+            "{refused:?}"
+        );
+        let url = serve(vec![response("200 OK", "", &body)]);
+        let refused = exchange::import(store, &url, &exchange::limits(1024), "test", false).await;
+        assert!(
+            matches!(
+                refused,
+                Err(ExchangeError::Refused(XzufiError::TooLarge { .. }))
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(hash(&app).await, before);
+
+        let url = serve(vec![response("200 OK", "", &body)]);
+        let report = exchange::import(store, &url, &limits, "test", false)
+            .await
+            .unwrap();
+        assert_eq!(report.counts.leistung.changed, 2, "{report}");
+        let history = exchange::history(store).await.unwrap();
+        assert_eq!(history[0].source, url);
     }
 );

@@ -416,7 +416,7 @@ fn german(texts: &[crate::catalogue::xzufi::Localized]) -> String {
 
 /// HTML as the text format of service pages: paragraphs apart by a blank line,
 /// `- ` list items, `## ` headings.
-pub fn html_to_blocks(html: &str) -> String {
+fn html_to_blocks(html: &str) -> String {
     let clean = sanitize_pvog(html);
     let mut out = String::new();
     let mut rest = clean.as_str();
@@ -434,7 +434,7 @@ pub fn html_to_blocks(html: &str) -> String {
             .unwrap_or("");
         out.push_str(match (name, closing) {
             ("li", false) => "\n- ",
-            ("li", true) | ("br", _) => "\n",
+            ("br", _) => "\n",
             ("p" | "ul" | "ol", _) => "\n\n",
             ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", false) => "\n\n## ",
             ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", true) => "\n\n",
@@ -551,4 +551,31 @@ fn leistung_row(l: &Leistung, leika: &str, before: Option<&Row>) -> Row {
         text(serde_json::to_string(&l.begriffe_im_kontext).unwrap_or_default()),
         text(source_of(&l.id)),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_becomes_the_text_format_of_service_pages() {
+        let html = "<h2>Ablauf</h2><p>Erst &amp; dann</p><ul><li>eins</li><li><b>zwei</b></li></ul><script>x</script>";
+        assert_eq!(
+            html_to_blocks(html),
+            "## Ablauf\n\nErst & dann\n\n- eins\n- zwei"
+        );
+        assert_eq!(
+            items("<ul><li>Pass</li><li>Foto</li></ul>"),
+            ["Pass", "Foto"]
+        );
+        assert_eq!(items("<p>Nur ein Satz.</p>"), ["Nur ein Satz."]);
+    }
+
+    #[test]
+    fn the_federation_has_the_empty_area() {
+        assert_eq!(area_key("000000000000"), "");
+        assert_eq!(area_key(""), "");
+        assert_eq!(area_key("010020000000"), "010020000000");
+        assert_eq!(area_key("01054"), "01054");
+    }
 }

@@ -19,8 +19,6 @@ use crate::store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
-pub use apply::html_to_blocks;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
     #[error("Datei abgelehnt, der Katalog bleibt unverändert: {0}")]
@@ -177,16 +175,9 @@ impl std::fmt::Display for Report {
     }
 }
 
-/// Reads every XZuFi message at `location` (a file, a folder of `*.xml`, or
-/// an http(s) URL), refusing the whole input at the first bad file.
-pub async fn read(
-    location: &str,
-    limits: &Limits,
-) -> Result<(Vec<(String, Message)>, String), ExchangeError> {
-    fetch::read(location, limits).await
-}
-
-/// Imports (or with `dry_run` only compares) the messages at `location`.
+/// Imports (or with `dry_run` only compares) the messages at `location`: a
+/// file, a folder of `*.xml` files or an http(s) URL. The first bad file
+/// refuses the whole input before anything is written.
 pub async fn import(
     store: &Store,
     location: &str,
@@ -194,11 +185,11 @@ pub async fn import(
     actor: &str,
     dry_run: bool,
 ) -> Result<Report, ExchangeError> {
-    let (messages, hash) = read(location, limits).await?;
+    let (messages, hash) = fetch::read(location, limits).await?;
     apply_messages(store, location, &messages, &hash, actor, dry_run).await
 }
 
-pub async fn apply_messages(
+async fn apply_messages(
     store: &Store,
     location: &str,
     messages: &[(String, Message)],
