@@ -338,3 +338,23 @@ backend_test!(
         assert_eq!(history[0].source, url);
     }
 );
+
+backend_test!(
+    re_reading_unchanged_sources_keeps_the_xzufi_records,
+    |app: TestApp| async move {
+        import(&app, "valid-full.xml", false).await.unwrap();
+        let imported = hash(&app).await;
+        let paths = buergerportal::catalogue::ImportPaths::from_config(&app.config);
+        let outcome = buergerportal::catalogue::import(app.state.store(), &paths)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                outcome,
+                buergerportal::catalogue::ImportOutcome::Unchanged { .. }
+            ),
+            "{outcome:?}"
+        );
+        assert_eq!(hash(&app).await, imported);
+    }
+);
