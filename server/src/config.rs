@@ -25,6 +25,11 @@ pub enum Command {
     Import,
     /// Apply database migrations and exit.
     Migrate,
+    /// The shared catalogue from XZuFi 2.2: import, history, rollback.
+    Catalogue {
+        #[command(subcommand)]
+        action: CatalogueAction,
+    },
     /// Print how many services have a responsible office: by sourced rule, imported, none.
     CatalogueCoverage {
         /// One line per Lebenslage, too.
@@ -103,6 +108,23 @@ pub enum LinksAction {
         #[arg(long, default_value_t = 8)]
         parallel: usize,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueAction {
+    /// Import XZuFi 2.2 messages (schreibe, loesche) from a file, a folder or a URL.
+    Import {
+        /// A file, a folder of `*.xml` files, or an http(s) URL.
+        #[arg(long)]
+        xzufi: String,
+        /// Show what would change (per class, with examples) and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List every catalogue import: who, when, source, counts.
+    History,
+    /// Restore the catalogue as it was before the newest XZuFi import.
+    Rollback,
 }
 
 #[derive(Debug, Subcommand)]
@@ -290,6 +312,9 @@ pub struct Limits {
     /// Delivery API requests (Postfach, return channel) per client and second.
     #[arg(long, env = "RATE_API_PER_SECOND", default_value_t = 20)]
     pub rate_api_per_second: u32,
+    /// Largest XZuFi file (or download) `catalogue import` reads, in bytes.
+    #[arg(long, env = "CATALOGUE_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub catalogue_max_bytes: u64,
 }
 
 impl Default for Limits {
@@ -304,6 +329,7 @@ impl Default for Limits {
             rate_login_per_minute: 30,
             rate_search_per_second: 20,
             rate_api_per_second: 20,
+            catalogue_max_bytes: 64 * 1024 * 1024,
         }
     }
 }

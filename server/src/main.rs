@@ -205,6 +205,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             buergerportal::report(&outcome);
             println!("{outcome:?}");
         }
+        Command::Catalogue { action } => {
+            buergerportal::catalogue::exchange::run(&config, action).await?
+        }
         Command::CatalogueCoverage { lebenslagen } => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;

@@ -13,13 +13,14 @@
 //!    own administration for its area.
 //! 3. Named Land and federal bodies come from the rule table with their areas.
 //! 4. No office gets opening hours, phone or e-mail that no source gives.
-//! 5. Online services exist for demo services that name a Vertrauensniveau.
+//! 5. Online services exist for demo services that name a Vertrauensniveau, and
+//!    for federal services the real ones the PVOG lists (pvog-bund-2025).
 
 use super::demo::DemoLeistung;
 use super::model::{source, *};
 use super::rules::{self, LevelOffices, RuleTable};
 use super::sources::{
-    AnschriftRecord, GebietLevel, GebietRecord, OzgCatalogue, PostcodeRecord, SourceError,
+    AnschriftRecord, GebietLevel, GebietRecord, OzgCatalogue, PostcodeRecord, PvogBund, SourceError,
 };
 use crate::keys::{slugify, Ars, LeikaKey, Vertrauensniveau};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -32,6 +33,8 @@ pub struct Sources {
     pub gebiete: Vec<GebietRecord>,
     pub postcodes: Vec<PostcodeRecord>,
     pub ozg: OzgCatalogue,
+    /// Federal services of the Portalverbund with their real online services.
+    pub pvog: PvogBund,
     pub anschriften: Vec<AnschriftRecord>,
     pub demo: Vec<DemoLeistung>,
     pub demo_file: String,
@@ -72,7 +75,12 @@ pub fn generate(src: &Sources) -> Result<CatalogueData, SourceError> {
     let mut organisationseinheiten = offices.list;
     organisationseinheiten.extend(applied.offices);
     organisationseinheiten.sort_by(|a, b| a.id.cmp(&b.id));
-    let onlinedienste = onlinedienste(src)?;
+    let mut onlinedienste = onlinedienste(src)?;
+    onlinedienste.extend(federal_onlinedienste(
+        &src.pvog,
+        &leistungen,
+        &onlinedienste,
+    ));
     Ok(CatalogueData {
         regions,
         postcodes,
@@ -383,6 +391,39 @@ fn onlinedienste(src: &Sources) -> Result<Vec<Onlinedienst>, SourceError> {
         });
     }
     Ok(out)
+}
+
+/// The first online service the PVOG lists for each federal service the
+/// catalogue holds; a demo online service of the same service stays. The list
+/// gives no trust level, so the least is asked.
+fn federal_onlinedienste(
+    pvog: &PvogBund,
+    leistungen: &[Leistung],
+    demo: &[Onlinedienst],
+) -> Vec<Onlinedienst> {
+    let known: HashSet<&LeikaKey> = leistungen.iter().map(|l| &l.leika).collect();
+    let mut taken: HashSet<LeikaKey> = demo.iter().map(|o| o.leika.clone()).collect();
+    let mut out = Vec::new();
+    for service in &pvog.services {
+        let Some(online) = service.online.first() else {
+            continue;
+        };
+        if !known.contains(&service.leika) || !taken.insert(service.leika.clone()) {
+            continue;
+        }
+        out.push(Onlinedienst {
+            id: format!("{}/{}", online.id, service.leika),
+            leika: service.leika.clone(),
+            url: online.url.clone(),
+            vertrauensniveau: online
+                .level_of_confidence
+                .as_deref()
+                .and_then(|l| Vertrauensniveau::parse(l).ok())
+                .unwrap_or(Vertrauensniveau::Basisregistrierung),
+            source: super::sources::PVOG_SOURCE.folder.into(),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,9 @@ use super::generate::{generate, Sources};
 use super::model::CatalogueData;
 use super::persist;
 use super::rules::RuleTable;
-use super::sources::{parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, SourceError};
+use super::sources::{
+    parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, parse_pvog_bund, SourceError,
+};
 use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
@@ -19,6 +21,7 @@ pub const GV100AD: &str = "destatis-gv100ad-2025/GV100AD_30112025.txt";
 pub const PLZ: &str = "plz-ags-osm-2022/zuordnung_plz_ort.csv";
 pub const OZG: &str = "ozg-katalog-nrw-2019/symfony.data.sql";
 pub const GVISYS_DIR: &str = "gvisys-anschriften-2011/data";
+pub const PVOG: &str = "pvog-bund-2025/ars_000000000000.csv";
 /// The project's own demo texts, in `CATALOGUE_DIR`.
 pub const DEMO: &str = "demo/leistungen.toml";
 /// The project's rule table of responsibilities in Schleswig-Holstein, in `CATALOGUE_DIR`.
@@ -121,7 +124,7 @@ impl SourceFiles {
             return Err(missing(GVISYS_DIR));
         }
         yaml.sort();
-        let mut wanted: Vec<(String, PathBuf)> = [GV100AD, PLZ, OZG]
+        let mut wanted: Vec<(String, PathBuf)> = [GV100AD, PLZ, OZG, PVOG]
             .iter()
             .map(|n| (n.to_string(), sources.join(n)))
             .collect();
@@ -183,6 +186,7 @@ impl SourceFiles {
             gebiete: parse_gv100ad(GV100AD, self.text(GV100AD))?,
             postcodes: parse_plz(PLZ, self.text(PLZ))?,
             ozg: parse_ozg_dump(OZG, self.text(OZG))?,
+            pvog: parse_pvog_bund(PVOG, self.text(PVOG))?,
             anschriften,
             demo: parse_demo(DEMO, self.text(DEMO))?,
             demo_file: DEMO.into(),

@@ -3,6 +3,7 @@
 
 pub mod coverage;
 pub mod demo;
+pub mod exchange;
 pub mod gaps;
 pub mod generate;
 pub mod import;
@@ -19,5 +20,5 @@ pub use read::Catalogue;
 
 /// The version of the newest catalogue import (0: none).
 pub async fn latest_version(store: &crate::store::Store) -> Result<i64, crate::store::StoreError> {
-    Ok(persist::latest_import(store).await?.map_or(0, |(v, _)| v))
+    persist::version(store).await
 }

@@ -5,8 +5,10 @@ use crate::keys::{Ars, LeikaKey, Vertrauensniveau};
 use crate::store::{insert_rows, int, text, Store, StoreError, Value};
 use sqlx::any::AnyRow;
 
-/// Child tables first, so that deleting never trips a foreign key.
-const TABLES: [&str; 9] = [
+/// Child tables first, so that deleting never trips a foreign key. A full
+/// import replaces what XZuFi imports wrote as well.
+const TABLES: [&str; 10] = [
+    "xzufi_objects",
     "onlinedienste",
     "zustaendigkeiten",
     "zustaendigkeitsregeln",
@@ -18,15 +20,32 @@ const TABLES: [&str; 9] = [
     "regions",
 ];
 
-pub async fn latest_import(store: &Store) -> Result<Option<(i64, String)>, StoreError> {
+/// The newest import of any kind, XZuFi and rollbacks included (0: none).
+pub async fn version(store: &Store) -> Result<i64, StoreError> {
     let row =
-        sqlx::query("SELECT id, content_hash FROM catalogue_imports ORDER BY id DESC LIMIT 1")
-            .fetch_optional(store.pool())
+        sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS n FROM catalogue_imports")
+            .fetch_one(store.pool())
             .await?;
-    Ok(match row {
-        Some(r) => Some((int(&r, "id")?.unwrap_or(0), text(&r, "content_hash")?)),
-        None => None,
-    })
+    Ok(int(&row, "n")?.unwrap_or(0))
+}
+
+/// The catalogue version (the newest import of any kind, XZuFi and rollbacks
+/// included) and the content hash of the newest import of the public sources.
+pub async fn latest_import(store: &Store) -> Result<Option<(i64, String)>, StoreError> {
+    let version = version(store).await?;
+    if version == 0 {
+        return Ok(None);
+    }
+    let hash = sqlx::query(
+        "SELECT content_hash FROM catalogue_imports WHERE kind = 'quellen' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(store.pool())
+    .await?;
+    let hash = match hash {
+        Some(r) => text(&r, "content_hash")?,
+        None => String::new(),
+    };
+    Ok(Some((version, hash)))
 }
 
 pub async fn replace_all(

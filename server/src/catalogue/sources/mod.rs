@@ -80,8 +80,21 @@ pub const GVISYS_SOURCE: Source = Source {
     licence: "Weitergabe mit Quellenangabe",
 };
 
+pub const PVOG_SOURCE: Source = Source {
+    folder: "pvog-bund-2025",
+    topic: "Bundesleistungen und Onlinedienste",
+    attribution: "Bundesleistungen und Onlinedienste: Portalverbund Online-Gateway (PVOG), Stand 20.01.2025, über semantic-systems/text-to-SHACL (MIT)",
+    licence: "MIT-Lizenz",
+};
+
 /// Every source the portal shows data from, in the order "Über diese Daten" lists them.
-pub const SOURCES: [Source; 4] = [GV100AD_SOURCE, PLZ_SOURCE, OZG_SOURCE, GVISYS_SOURCE];
+pub const SOURCES: [Source; 5] = [
+    GV100AD_SOURCE,
+    PLZ_SOURCE,
+    OZG_SOURCE,
+    GVISYS_SOURCE,
+    PVOG_SOURCE,
+];
 
 /// The source folder of the tests and benchmarks: `SOURCES_DIR`, or the shared
 /// folder beside the checkout.
