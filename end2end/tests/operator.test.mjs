@@ -114,8 +114,9 @@ describe('operator console (JavaScript off)', () => {
     await press(t, konsole, konsole.getByRole('button', { name: 'Als Entwurf aufnehmen' }));
     const notice = await text(konsole.locator('main p.notice'));
     assert.match(notice, /ist als Entwurf aufgenommen\. Einladung für die erste Verwaltung/);
-    const token = /\/redaktion\/einladung\/([A-Za-z0-9_-]+)/.exec(notice)?.[1];
-    assert.ok(token, `an invitation link in: ${notice}`);
+    // The link names the tenant's host, on the port the console is reached on.
+    const invitation = new RegExp(`(http://${FLENSBURG.replace('.', '\\.')}:${port}/redaktion/einladung/[A-Za-z0-9_-]+)`).exec(notice)?.[1];
+    assert.ok(invitation, `an invitation link in: ${notice}`);
     const drafts = konsole.locator('main section', { has: konsole.getByRole('heading', { name: 'Im Aufbau (Entwurf)' }) });
     const row = drafts.locator('ul.editor-list > li', { hasText: FLENSBURG });
     assert.equal(await row.count(), 1, 'listed as a draft');
@@ -151,7 +152,7 @@ describe('operator console (JavaScript off)', () => {
     // Frieda follows the invitation and becomes the first admin; then she writes what is missing.
     const frieda = await newPage(t);
     await loginStaff(frieda, {
-      startUrl: at(FLENSBURG, `/redaktion/einladung/${token}`),
+      startUrl: invitation,
       user: 'frieda',
       issuer: op.issuer,
       expectUrl: at(FLENSBURG, '/redaktion'),
@@ -159,10 +160,13 @@ describe('operator console (JavaScript off)', () => {
     await axe.check(t, frieda, '(dashboard of the new tenant)');
     assert.equal(await text(frieda.locator('main p.lead')), 'Ihre Rolle in diesem Portal: Verwaltung.');
     {
-      // The link works once only.
+      // The link works once only: Anna, who has no role here, gets none through it.
       const again = await newPage(t);
-      await again.goto(at(FLENSBURG, `/redaktion/einladung/${token}`));
-      assert.equal(new URL(again.url()).origin, op.issuer);
+      await loginStaff(again, { startUrl: invitation, user: 'anna', issuer: op.issuer });
+      assert.equal(await text(again.locator('main h1')), 'Aktion nicht möglich');
+      await axe.check(t, again, '(used invitation)');
+      const res = await again.goto(at(FLENSBURG, '/redaktion'));
+      assert.equal(res.status(), 403, 'Anna has no role in Flensburg');
     }
     await visit(t, konsole, at(CONSOLE, tenantPath));
     lines = await checklist(konsole);
