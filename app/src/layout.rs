@@ -117,24 +117,41 @@ fn breadcrumbs(crumbs: Vec<Crumb>) -> Option<impl IntoView> {
 
 fn footer(shell: &Shell) -> impl IntoView {
     let c = &shell.contact;
-    let phone_href = format!("tel:{}", c.phone.replace([' ', '-', '/'], ""));
-    let mail_href = format!("mailto:{}", c.email);
+    let filled = |s: &str| !s.trim().is_empty();
+    // Only what is known: an empty phone or e-mail would be a link without text.
+    let phone = filled(&c.phone).then(|| {
+        let href = format!("tel:{}", c.phone.replace([' ', '-', '/'], ""));
+        view! { "Telefon: " <a href=href>{c.phone.clone()}</a><br /> }
+    });
+    let email = filled(&c.email).then(|| {
+        let href = format!("mailto:{}", c.email);
+        view! { "E-Mail: " <a href=href>{c.email.clone()}</a> }
+    });
+    let has_contact = [&c.name, &c.street, &c.postcode_city, &c.phone, &c.email]
+        .iter()
+        .any(|s| filled(s))
+        || !c.opening_hours.is_empty();
+    let contact = has_contact.then(|| {
+        view! {
+            <section aria-labelledby="kontakt-titel">
+                <h2 id="kontakt-titel">"Kontakt"</h2>
+                <address>
+                    {filled(&c.name).then(|| view! { <strong>{c.name.clone()}</strong><br /> })}
+                    {filled(&c.street).then(|| view! { {c.street.clone()}<br /> })}
+                    {filled(&c.postcode_city).then(|| view! { {c.postcode_city.clone()}<br /> })}
+                    {phone}
+                    {email}
+                </address>
+                <ul class="plain">
+                    {c.opening_hours.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}
+                </ul>
+            </section>
+        }
+    });
     view! {
         <footer class="site-footer">
             <div class="wrap footer-inner">
-                <section aria-labelledby="kontakt-titel">
-                    <h2 id="kontakt-titel">"Kontakt"</h2>
-                    <address>
-                        <strong>{c.name.clone()}</strong><br />
-                        {c.street.clone()}<br />
-                        {c.postcode_city.clone()}<br />
-                        "Telefon: " <a href=phone_href>{c.phone.clone()}</a><br />
-                        "E-Mail: " <a href=mail_href>{c.email.clone()}</a>
-                    </address>
-                    <ul class="plain">
-                        {c.opening_hours.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}
-                    </ul>
-                </section>
+                {contact}
                 <nav aria-label="Rechtliches">
                     <h2>"Rechtliches"</h2>
                     <ul class="plain">

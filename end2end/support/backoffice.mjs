@@ -72,8 +72,8 @@ function formatViolations(url, violations) {
  * axe-core for pages shown without JavaScript. The pages of these tests are often the
  * answer to a POST (a refused form, a conflict), which a second GET would not show. So
  * the checker takes the document as the browser shows it (`page.content()`) and loads it
- * again at the same URL in a context of its own with JavaScript (for axe only) and
- * without CSP (so that axe can be injected). Stylesheets, the theme and images load from
+ * again at the same URL in a context of its own with JavaScript (for axe only), without
+ * CSP (so that axe can be injected), and with the page's cookies. Stylesheets, the theme and images load from
  * the server as usual; the document itself comes from the route.
  */
 export async function axeChecker(browser) {
@@ -94,6 +94,9 @@ export async function axeChecker(browser) {
       const matcher = (u) => u.href === url;
       const handler = (route) =>
         route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html });
+      // The page's cookies: the preview's theme and similar subresources need the login.
+      await context.clearCookies();
+      await context.addCookies(await page.context().cookies());
       await axePage.route(matcher, handler);
       axePage.on('response', onResponse);
       axePage.on('requestfailed', onFailed);

@@ -361,6 +361,9 @@ describe('editors\' area (JavaScript off)', () => {
       '<iframe src="javascript:alert(\'iframe\')"></iframe><svg><script>alert("svg")</script></svg>',
       '<details open ontoggle="alert(\'toggle\')"><summary>Mehr</summary></details>',
       '',
+      // Breaking out of the editor's own textarea; entities must stay as typed.
+      '</textarea><script>alert("textarea")</script><img src=x onerror="alert(\'textarea-img\')"> &amp; &lt;b&gt;',
+      '',
       '[Sicherer Link](https://www.kiel.example/barrierefreiheit)',
     ].join('\n');
 
@@ -368,6 +371,8 @@ describe('editors\' area (JavaScript off)', () => {
     await page.locator('#feld-markdown').fill(payload);
     await saveDraft(t, page);
     assert.equal(await page.locator('#feld-markdown').inputValue(), payload, 'the editor sees exactly what was typed');
+    assert.equal(await page.locator('main textarea').count(), 1, 'the text stays inside its textarea');
+    assert.equal(await page.locator('main img, main script').count(), 0, 'no markup from the text on the edit page');
     const draftPage = page.url();
     await publishHere(t, page);
 
