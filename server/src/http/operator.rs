@@ -62,6 +62,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/mandanten/{slug}/loeschen", post(delete))
         .route("/protokoll", get(audit))
         .route("/theme.css", get(theme))
+        // The shared stylesheet, icons and scripts: every request on the console's
+        // host comes here, so without this route the console had no styles.
+        .route("/assets/{*path}", get(asset))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             render_errors,
@@ -129,6 +132,14 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
     let mut out = render(&state, &info.title, Page::Error(page));
     *out.status_mut() = info.status;
     out
+}
+
+/// `/assets/…` as on the tenants' hosts. The path is read from the URI: the
+/// outer router has matched its own `/assets/{*path}` before the console takes
+/// the request over, so a `Path` extractor here would see two parameters.
+async fn asset(state: State<AppState>, uri: axum::http::Uri) -> Response {
+    let path = uri.path().strip_prefix("/assets/").unwrap_or_default();
+    super::assets::serve(state, Path(path.to_string())).await
 }
 
 async fn theme() -> Response {
