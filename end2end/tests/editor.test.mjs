@@ -453,6 +453,58 @@ describe('editors\' area (JavaScript off)', () => {
     assert.deepEqual(dialogs, [], 'no dialog opened');
   });
 
+  test('every page of the editors\' navigation passes axe; an office and a local service reach citizens', async (t) => {
+    const page = await editor(t, 'anna');
+    const nav = await page.locator('.editor-nav a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(nav, [
+      '/redaktion', '/redaktion/entwuerfe', '/redaktion/darstellung', '/redaktion/startseite', '/redaktion/meldungen',
+      '/redaktion/leistungen', '/redaktion/stellen', '/redaktion/rechtliches/impressum', '/redaktion/protokoll', '/redaktion/team',
+    ]);
+    for (const path of [...nav, '/redaktion/rechtliches/datenschutz', '/redaktion/rechtliches/barrierefreiheit']) {
+      await visit(t, page, path);
+      assert.equal(await page.locator(`.editor-nav a[aria-current="page"]`).count() <= 1, true);
+    }
+
+    // Team: an invitation link, shown once.
+    await visit(t, page, '/redaktion/team');
+    const invited = await submit(page, page.getByRole('button', { name: 'Einladungslink erzeugen' }));
+    assert.equal(invited.status(), 200);
+    await axe.check(t, page, '(invitation created)');
+    assert.match(await text(page.locator('main p.notice')), new RegExp(`${kiel('/redaktion/einladung/').replace(/[.]/g, '\\.')}[A-Za-z0-9_-]+`));
+
+    // A new office, then a local service that refers to it.
+    await visit(t, page, '/redaktion/stellen');
+    await Promise.all([page.waitForURL(/\/redaktion\/stellen\/neu$/), page.getByRole('link', { name: 'Neue Stelle anlegen' }).click()]);
+    await axe.check(t, page, '(new office)');
+    await page.locator('#feld-name').fill('Bürgerbüro Mitte');
+    await page.locator('#feld-street').fill('Andreas-Gayk-Straße 31');
+    await page.locator('#feld-postcode').fill('24103');
+    await page.locator('#feld-city').fill('Kiel');
+    await page.locator('#feld-opening_hours').fill('Mo–Fr 08:00–12:00');
+    await saveDraft(t, page);
+    await publishHere(t, page);
+
+    await visit(t, page, '/redaktion/leistungen');
+    await Promise.all([page.waitForURL(/\/redaktion\/eigene-leistungen\/neu$/), page.getByRole('link', { name: 'Neue eigene Leistung anlegen' }).click()]);
+    await axe.check(t, page, '(new local service)');
+    await page.locator('#feld-name').fill('Sperrmüll anmelden');
+    await page.locator('#feld-short_text').fill('Sperrmüll holt die Stadt zweimal im Jahr kostenlos ab.');
+    await page.locator('#feld-text').fill('Melden Sie **bis zu drei Kubikmeter** an.');
+    await page.locator('#feld-lebenslagen').fill('Wohnen & Umzug');
+    await page.locator('#feld-office').selectOption({ label: 'Bürgerbüro Mitte' });
+    await saveDraft(t, page);
+    const key = new URL(page.url()).pathname.split('/').pop();
+    assert.notEqual(key, 'neu');
+    await publishHere(t, page);
+
+    const { page: citizen, res } = await citizenPage(t, `/leistungen/lokal/${key}`);
+    assert.equal(res.status(), 200);
+    assert.equal(await text(citizen.locator('main h1')), 'Sperrmüll anmelden');
+    const body = await text(citizen.locator('main'));
+    assert.match(body, /bis zu drei Kubikmeter/);
+    assert.match(body, /Bürgerbüro Mitte/);
+  });
+
   test('a citizen\'s session gives no access to /redaktion, nor does a role in another tenant', async (t) => {
     // Erika logs in as a citizen.
     const context = await newContext(t);
