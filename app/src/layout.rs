@@ -49,15 +49,17 @@ fn header(shell: &Shell) -> impl IntoView {
                         <span class="brand-tagline">{shell.tagline.clone()}</span>
                     </span>
                 </a>
-                <nav class="main-nav" aria-label="Hauptnavigation">
-                    <ul>
-                        <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
-                        <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
-                        <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
-                        {shell.header_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
-                        {account_nav(&shell.account)}
-                    </ul>
-                </nav>
+                {(!shell.back_office).then(|| view! {
+                    <nav class="main-nav" aria-label="Hauptnavigation">
+                        <ul>
+                            <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
+                            <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
+                            <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
+                            {shell.header_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
+                            {account_nav(&shell.account)}
+                        </ul>
+                    </nav>
+                })}
             </div>
             <div class="wrap">{place}</div>
         </header>
@@ -152,16 +154,18 @@ fn footer(shell: &Shell) -> impl IntoView {
         <footer class="site-footer">
             <div class="wrap footer-inner">
                 {contact}
-                <nav aria-label="Rechtliches">
-                    <h2>"Rechtliches"</h2>
-                    <ul class="plain">
-                        <li><a href="/impressum">"Impressum"</a></li>
-                        <li><a href="/datenschutz">"Datenschutzerklärung"</a></li>
-                        <li><a href="/barrierefreiheit">"Erklärung zur Barrierefreiheit"</a></li>
-                        <li><a href="/ueber-diese-daten">"Über diese Daten"</a></li>
-                        {shell.footer_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
-                    </ul>
-                </nav>
+                {(!shell.back_office).then(|| view! {
+                    <nav aria-label="Rechtliches">
+                        <h2>"Rechtliches"</h2>
+                        <ul class="plain">
+                            <li><a href="/impressum">"Impressum"</a></li>
+                            <li><a href="/datenschutz">"Datenschutzerklärung"</a></li>
+                            <li><a href="/barrierefreiheit">"Erklärung zur Barrierefreiheit"</a></li>
+                            <li><a href="/ueber-diese-daten">"Über diese Daten"</a></li>
+                            {shell.footer_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
+                        </ul>
+                    </nav>
+                })}
             </div>
         </footer>
     }

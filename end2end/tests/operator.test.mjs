@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 
 import { DEFAULT_EDITOR_CLIENT_SECRET, editorClientUris, startProvider } from '../oidc/provider.mjs';
 import { freePort, startServer } from '../support/server.mjs';
-import { launchBrowser } from '../support/browser.mjs';
+import { cookieHeader, launchBrowser } from '../support/browser.mjs';
 import { account, axeChecker, loginStaff, submit, text } from '../support/backoffice.mjs';
 
 const OLGA = account('olga'); // operator
@@ -80,6 +80,18 @@ async function press(t, page, button, status = 200) {
   return res;
 }
 
+/** Every internal link on the page answers below 400 (with the page's cookies). */
+async function assertLinksWork(page) {
+  const hrefs = await page.locator('a[href^="/"]').evaluateAll((as) => [...new Set(as.map((a) => a.getAttribute('href')))]);
+  assert.ok(hrefs.length > 0);
+  const cookie = await cookieHeader(page.context(), page.url());
+  for (const href of hrefs) {
+    const url = new URL(href, page.url()).href;
+    const res = await server.request(url, { headers: { cookie } });
+    assert.ok(res.status < 400, `link ${href} on ${page.url()} answers ${res.status}`);
+  }
+}
+
 /** The checklist lines of the console's tenant page. */
 async function checklist(page) {
   return (await page.locator('main ul.status li').allInnerTexts()).map((s) => s.trim());
@@ -107,6 +119,7 @@ describe('operator console (JavaScript off)', () => {
     await axe.check(t, konsole, '(tenants)');
     assert.equal(await text(konsole.locator('main h1')), 'Mandanten');
     assert.match(await text(konsole.locator('.editor-who')), new RegExp(`angemeldet als\\s+${OLGA.name}`));
+    await assertLinksWork(konsole);
 
     // Onboard Flensburg as a draft.
     await konsole.locator('#feld-ars').fill(FLENSBURG_ARS);
@@ -136,6 +149,7 @@ describe('operator console (JavaScript off)', () => {
     // The tenant's page: the checklist is open, going live is refused and says why.
     await visit(t, konsole, at(CONSOLE, tenantPath));
     assert.equal(await text(konsole.locator('main h1')), name);
+    await assertLinksWork(konsole);
     let lines = await checklist(konsole);
     assert.equal(lines[0], 'Status: Entwurf');
     for (const what of ['Impressum geschrieben', 'Datenschutzerklärung geschrieben', 'Erklärung zur Barrierefreiheit geschrieben', 'Kontakt eingetragen (Telefon oder E-Mail)', 'Logo hochgeladen', 'Mindestens eine Person in der Redaktion']) {

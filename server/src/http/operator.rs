@@ -226,6 +226,7 @@ fn shell(state: &AppState) -> app::Shell {
         header_links: vec![],
         footer_links: vec![],
         preview: false,
+        back_office: true,
     }
 }
 
