@@ -47,6 +47,26 @@ fn error_summary(errors: &[(String, String)]) -> Option<impl IntoView> {
     })
 }
 
+/// The content of a `<textarea>`, escaped here: Leptos writes a textarea's
+/// children as they are (like a script's), so a value with `</textarea>` in
+/// it would end the element and the rest would become markup of the editor's
+/// page, and entities such as `&amp;` would be decoded, changing the text at
+/// the next save. The newline in front is the one the HTML parser drops after
+/// `<textarea>`, so a value that starts with a line break keeps it.
+fn textarea_text(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 16);
+    out.push('\n');
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn field(f: Field) -> impl IntoView {
     let id = format!("feld-{}", f.name);
     let hint_id = format!("{id}-hinweis");
@@ -81,7 +101,7 @@ fn field(f: Field) -> impl IntoView {
         }
         .into_any(),
         FieldKind::Textarea { rows } => view! {
-            <textarea id=id.clone() name=name rows=rows.to_string() aria-describedby=described aria-invalid=invalid>{f.value}</textarea>
+            <textarea id=id.clone() name=name rows=rows.to_string() aria-describedby=described aria-invalid=invalid>{textarea_text(&f.value)}</textarea>
         }
         .into_any(),
         FieldKind::Checkbox { checked } => view! {

@@ -49,15 +49,17 @@ fn header(shell: &Shell) -> impl IntoView {
                         <span class="brand-tagline">{shell.tagline.clone()}</span>
                     </span>
                 </a>
-                <nav class="main-nav" aria-label="Hauptnavigation">
-                    <ul>
-                        <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
-                        <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
-                        <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
-                        {shell.header_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
-                        {account_nav(&shell.account)}
-                    </ul>
-                </nav>
+                {(!shell.back_office).then(|| view! {
+                    <nav class="main-nav" aria-label="Hauptnavigation">
+                        <ul>
+                            <li><a href=format!("/lebenslagen{}", shell.place_query)>"Lebenslagen"</a></li>
+                            <li><a href=format!("/a-z{}", shell.place_query)>"Leistungen A–Z"</a></li>
+                            <li><a href=format!("/suche{}", shell.place_query)>"Suche"</a></li>
+                            {shell.header_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
+                            {account_nav(&shell.account)}
+                        </ul>
+                    </nav>
+                })}
             </div>
             <div class="wrap">{place}</div>
         </header>
@@ -117,34 +119,53 @@ fn breadcrumbs(crumbs: Vec<Crumb>) -> Option<impl IntoView> {
 
 fn footer(shell: &Shell) -> impl IntoView {
     let c = &shell.contact;
-    let phone_href = format!("tel:{}", c.phone.replace([' ', '-', '/'], ""));
-    let mail_href = format!("mailto:{}", c.email);
+    let filled = |s: &str| !s.trim().is_empty();
+    // Only what is known: an empty phone or e-mail would be a link without text.
+    let phone = filled(&c.phone).then(|| {
+        let href = format!("tel:{}", c.phone.replace([' ', '-', '/'], ""));
+        view! { "Telefon: " <a href=href>{c.phone.clone()}</a><br /> }
+    });
+    let email = filled(&c.email).then(|| {
+        let href = format!("mailto:{}", c.email);
+        view! { "E-Mail: " <a href=href>{c.email.clone()}</a> }
+    });
+    let has_contact = [&c.name, &c.street, &c.postcode_city, &c.phone, &c.email]
+        .iter()
+        .any(|s| filled(s))
+        || !c.opening_hours.is_empty();
+    let contact = has_contact.then(|| {
+        view! {
+            <section aria-labelledby="kontakt-titel">
+                <h2 id="kontakt-titel">"Kontakt"</h2>
+                <address>
+                    {filled(&c.name).then(|| view! { <strong>{c.name.clone()}</strong><br /> })}
+                    {filled(&c.street).then(|| view! { {c.street.clone()}<br /> })}
+                    {filled(&c.postcode_city).then(|| view! { {c.postcode_city.clone()}<br /> })}
+                    {phone}
+                    {email}
+                </address>
+                <ul class="plain">
+                    {c.opening_hours.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}
+                </ul>
+            </section>
+        }
+    });
     view! {
         <footer class="site-footer">
             <div class="wrap footer-inner">
-                <section aria-labelledby="kontakt-titel">
-                    <h2 id="kontakt-titel">"Kontakt"</h2>
-                    <address>
-                        <strong>{c.name.clone()}</strong><br />
-                        {c.street.clone()}<br />
-                        {c.postcode_city.clone()}<br />
-                        "Telefon: " <a href=phone_href>{c.phone.clone()}</a><br />
-                        "E-Mail: " <a href=mail_href>{c.email.clone()}</a>
-                    </address>
-                    <ul class="plain">
-                        {c.opening_hours.iter().map(|h| view! { <li>{h.clone()}</li> }).collect_view()}
-                    </ul>
-                </section>
-                <nav aria-label="Rechtliches">
-                    <h2>"Rechtliches"</h2>
-                    <ul class="plain">
-                        <li><a href="/impressum">"Impressum"</a></li>
-                        <li><a href="/datenschutz">"Datenschutzerklärung"</a></li>
-                        <li><a href="/barrierefreiheit">"Erklärung zur Barrierefreiheit"</a></li>
-                        <li><a href="/ueber-diese-daten">"Über diese Daten"</a></li>
-                        {shell.footer_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
-                    </ul>
-                </nav>
+                {contact}
+                {(!shell.back_office).then(|| view! {
+                    <nav aria-label="Rechtliches">
+                        <h2>"Rechtliches"</h2>
+                        <ul class="plain">
+                            <li><a href="/impressum">"Impressum"</a></li>
+                            <li><a href="/datenschutz">"Datenschutzerklärung"</a></li>
+                            <li><a href="/barrierefreiheit">"Erklärung zur Barrierefreiheit"</a></li>
+                            <li><a href="/ueber-diese-daten">"Über diese Daten"</a></li>
+                            {shell.footer_links.iter().map(|l| view! { <li><a href=l.href.clone()>{l.label.clone()}</a></li> }).collect_view()}
+                        </ul>
+                    </nav>
+                })}
             </div>
         </footer>
     }

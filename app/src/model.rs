@@ -25,6 +25,8 @@ pub struct Shell {
     pub footer_links: Vec<LinkItem>,
     /// A preview of drafts for editors: marked on the page.
     pub preview: bool,
+    /// The operator console: no citizen navigation and no legal pages (its host has neither).
+    pub back_office: bool,
 }
 
 /// The header's login state. Anonymous pages are cached, so their link carries only the path.

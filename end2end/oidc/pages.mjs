@@ -1,7 +1,7 @@
 // HTML pages of the Servicekonto test provider: plain, German, no JavaScript.
 
 import { METHODS, label } from './acr.mjs';
-import { USERS } from './users.mjs';
+import { CITIZEN_CLIENT, usersFor } from './users.mjs';
 
 export function escapeHtml(value) {
   return String(value ?? '')
@@ -72,13 +72,14 @@ ${body}
 /**
  * The login page.
  * - `action`: form target (the interaction URL)
+ * - `clientId`: the client that asks (the page lists only its test accounts)
  * - `clientName`: who asks for the login
  * - `required`: the acr value the request requires, or null
  * - `stepUp`: true when an existing session is too weak for the request
  * - `values`: { benutzername, verfahren } to keep what was typed (never the password)
  * - `errors`: [{ field: 'benutzername'|'passwort'|'verfahren', text }]
  */
-export function loginPage({ action, clientName, required, stepUp, values = {}, errors = [] }) {
+export function loginPage({ action, clientId = CITIZEN_CLIENT, clientName, required, stepUp, values = {}, errors = [] }) {
   const errorFor = (field) => errors.find((e) => e.field === field);
   const anchor = { benutzername: 'benutzername', passwort: 'passwort', verfahren: `verfahren-${METHODS[0].value}` };
 
@@ -116,7 +117,7 @@ ${err ? `<span class="fehlertext" id="${name}-fehler">Fehler: ${escapeHtml(err.t
 </div>`,
   ).join('\n');
 
-  const testAccounts = USERS.map(
+  const testAccounts = usersFor(clientId).map(
     (u) => `<tr><td>${escapeHtml(u.username)}</td><td>${escapeHtml(u.password)}</td><td>${escapeHtml(u.claims.name)}</td></tr>`,
   ).join('');
 

@@ -1,10 +1,13 @@
 // Servicekonto test provider: a real OpenID Connect provider (panva's oidc-provider)
-// with its own login page, for developing and testing the Bürgerportal's citizen login.
+// with its own login page, for developing and testing the Bürgerportal's citizen login
+// (client `buergerportal`) and the login of editors and operators (client `redaktion`).
 //
 // CLI:    node end2end/oidc/provider.mjs
 //         env OIDC_PORT (3002), OIDC_ISSUER (http://127.0.0.1:<port>),
 //             OIDC_REDIRECT_URIS, OIDC_POST_LOGOUT_REDIRECT_URIS (comma separated),
-//             OIDC_CLIENT_SECRET (buergerportal-dev-secret)
+//             OIDC_CLIENT_SECRET (buergerportal-dev-secret),
+//             EDITOR_OIDC_REDIRECT_URIS, EDITOR_OIDC_POST_LOGOUT_REDIRECT_URIS,
+//             EDITOR_OIDC_CLIENT_SECRET (redaktion-dev-secret)
 // Module: const { issuer, close } = await startProvider({ port: 0 });
 //
 // See README.md beside this file.
@@ -23,10 +26,13 @@ import { ACR_VALUES, label, methodByValue, rank, requiredAcr } from './acr.mjs';
 import {
   loginPage, logoutSource, messagePage, postLogoutSuccessSource, renderError,
 } from './pages.mjs';
-import { checkPassword, findBySub } from './users.mjs';
+import { CITIZEN_CLIENT, EDITOR_CLIENT, checkPassword, findBySub, mayUse } from './users.mjs';
 
-export const CLIENT_ID = 'buergerportal';
+export const CLIENT_ID = CITIZEN_CLIENT;
 export const DEFAULT_CLIENT_SECRET = 'buergerportal-dev-secret';
+/** The client of the editors' area (/redaktion on every tenant host) and the operator console. */
+export const EDITOR_CLIENT_ID = EDITOR_CLIENT;
+export const DEFAULT_EDITOR_CLIENT_SECRET = 'redaktion-dev-secret';
 export const DEFAULT_PORT = 3002;
 export const ID_TOKEN_ALG = 'RS256';
 
@@ -37,6 +43,30 @@ const TENANT_ORIGINS = [
 ];
 export const DEFAULT_REDIRECT_URIS = TENANT_ORIGINS.map((o) => `${o}/anmelden/callback`);
 export const DEFAULT_POST_LOGOUT_REDIRECT_URIS = TENANT_ORIGINS.map((o) => `${o}/`);
+/** The operator console of the demo (OPERATOR_HOSTS=betrieb.localhost). */
+const CONSOLE_ORIGIN = 'http://betrieb.localhost:3000';
+export const DEFAULT_EDITOR_REDIRECT_URIS = [
+  ...TENANT_ORIGINS.map((o) => `${o}/redaktion/anmelden/callback`),
+  `${CONSOLE_ORIGIN}/anmelden/callback`,
+];
+export const DEFAULT_EDITOR_POST_LOGOUT_REDIRECT_URIS = [...TENANT_ORIGINS.map((o) => `${o}/`), `${CONSOLE_ORIGIN}/`];
+
+/**
+ * Redirect URIs of the editor client for a portal on `port` (redirect URIs must match
+ * exactly, port included): `/redaktion/anmelden/callback` on every tenant host and
+ * `/anmelden/callback` on every operator console host.
+ */
+export function editorClientUris({ port, tenantHosts = [], consoleHosts = [] }) {
+  const tenants = tenantHosts.map((h) => `http://${h}:${port}`);
+  const consoles = consoleHosts.map((h) => `http://${h}:${port}`);
+  return {
+    editorRedirectUris: [
+      ...tenants.map((o) => `${o}/redaktion/anmelden/callback`),
+      ...consoles.map((o) => `${o}/anmelden/callback`),
+    ],
+    editorPostLogoutRedirectUris: [...tenants, ...consoles].map((o) => `${o}/`),
+  };
+}
 
 const MAX_FORM_BYTES = 16 * 1024;
 
@@ -51,7 +81,10 @@ async function signingKey() {
  * The interaction policy: oidc-provider's default, but with the acr checks of the login
  * prompt replaced by one that knows the levels are ordered. An existing session whose
  * acr is lower than the request requires (acr_values or an essential acr claim) asks for
- * a new login (step-up); a higher one is accepted.
+ * a new login (step-up); a higher one is accepted. A session of an account that may not
+ * use the requesting client (a citizen at the editors' client, or the other way round)
+ * asks for a new login too: single sign-on never crosses from one kind of account to
+ * the other.
  */
 function policy() {
   const { base, Check } = interactionPolicy;
@@ -72,23 +105,44 @@ function policy() {
       (ctx) => ({ acr: requiredAcr(ctx.oidc.params) }),
     ),
   );
+  login.checks.add(
+    new Check(
+      'account_not_for_client',
+      'the signed-in account may not log in to this client',
+      'login_required',
+      (ctx) => {
+        const accountId = ctx.oidc.session?.accountId;
+        if (!accountId) return Check.NO_NEED_TO_PROMPT;
+        const user = findBySub(accountId);
+        return user && mayUse(user, ctx.oidc.client.clientId) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      },
+    ),
+  );
   return prompts;
 }
 
-function configuration({ clientSecret, redirectUris, postLogoutRedirectUris, jwk }) {
+function configuration({ clientSecret, redirectUris, postLogoutRedirectUris, editor, jwk }) {
+  const client = (id, secret, name, redirect, postLogout) => ({
+    client_id: id,
+    client_secret: secret,
+    client_name: name,
+    redirect_uris: redirect,
+    post_logout_redirect_uris: postLogout,
+    response_types: ['code'],
+    grant_types: ['authorization_code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: ID_TOKEN_ALG,
+  });
   return {
     clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: clientSecret,
-        client_name: 'Bürgerportal',
-        redirect_uris: redirectUris,
-        post_logout_redirect_uris: postLogoutRedirectUris,
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-        token_endpoint_auth_method: 'client_secret_basic',
-        id_token_signed_response_alg: ID_TOKEN_ALG,
-      },
+      client(CLIENT_ID, clientSecret, 'Bürgerportal', redirectUris, postLogoutRedirectUris),
+      client(
+        EDITOR_CLIENT_ID,
+        editor.clientSecret,
+        'Bürgerportal (Redaktion und Betrieb)',
+        editor.redirectUris,
+        editor.postLogoutRedirectUris,
+      ),
     ],
     adapter: memoryAdapter(),
     clientAuthMethods: ['client_secret_basic'],
@@ -232,8 +286,9 @@ async function interaction(provider, req, res, uid) {
 
   const required = requiredAcr(params);
   const stepUp = Boolean(details.session?.accountId) && prompt.reasons.includes('acr_too_low');
+  const clientId = params.client_id;
   const page = (status, values, errors) =>
-    send(res, status, loginPage({ action, clientName, required, stepUp, values, errors }));
+    send(res, status, loginPage({ action, clientId, clientName, required, stepUp, values, errors }));
 
   if (req.method === 'GET') {
     page(200, { benutzername: params.login_hint ?? '' }, []);
@@ -268,6 +323,8 @@ async function interaction(provider, req, res, uid) {
   const user = errors.length ? undefined : checkPassword(values.benutzername, password);
   if (!errors.length && !user) {
     errors.push({ field: 'passwort', text: 'Benutzername oder Passwort ist falsch.' });
+  } else if (user && !mayUse(user, clientId)) {
+    errors.push({ field: 'benutzername', text: `Mit diesem Konto können Sie sich nicht beim ${clientName} anmelden.` });
   }
   if (errors.length) {
     page(400, values, errors);
@@ -293,6 +350,9 @@ export async function startProvider({
   redirectUris = DEFAULT_REDIRECT_URIS,
   postLogoutRedirectUris = DEFAULT_POST_LOGOUT_REDIRECT_URIS,
   clientSecret = process.env.OIDC_CLIENT_SECRET || DEFAULT_CLIENT_SECRET,
+  editorRedirectUris = DEFAULT_EDITOR_REDIRECT_URIS,
+  editorPostLogoutRedirectUris = DEFAULT_EDITOR_POST_LOGOUT_REDIRECT_URIS,
+  editorClientSecret = process.env.EDITOR_OIDC_CLIENT_SECRET || DEFAULT_EDITOR_CLIENT_SECRET,
   log = false,
 } = {}) {
   let provider;
@@ -327,7 +387,12 @@ export async function startProvider({
   }
 
   const jwk = await signingKey();
-  provider = new Provider(iss, configuration({ clientSecret, redirectUris, postLogoutRedirectUris, jwk }));
+  const editor = {
+    clientSecret: editorClientSecret,
+    redirectUris: editorRedirectUris,
+    postLogoutRedirectUris: editorPostLogoutRedirectUris,
+  };
+  provider = new Provider(iss, configuration({ clientSecret, redirectUris, postLogoutRedirectUris, editor, jwk }));
   // Behind a TLS-terminating proxy trust X-Forwarded-Proto, so cookies become Secure.
   if (issUrl.protocol === 'https:') provider.proxy = true;
   handler = provider.callback();
@@ -370,10 +435,16 @@ async function main() {
     issuer: process.env.OIDC_ISSUER || undefined,
     redirectUris: list(process.env.OIDC_REDIRECT_URIS, DEFAULT_REDIRECT_URIS),
     postLogoutRedirectUris: list(process.env.OIDC_POST_LOGOUT_REDIRECT_URIS, DEFAULT_POST_LOGOUT_REDIRECT_URIS),
+    editorRedirectUris: list(process.env.EDITOR_OIDC_REDIRECT_URIS, DEFAULT_EDITOR_REDIRECT_URIS),
+    editorPostLogoutRedirectUris: list(
+      process.env.EDITOR_OIDC_POST_LOGOUT_REDIRECT_URIS,
+      DEFAULT_EDITOR_POST_LOGOUT_REDIRECT_URIS,
+    ),
     log: true,
   });
   console.log(`Servicekonto-Testprovider: ${op.issuer} (Discovery: ${op.issuer}/.well-known/openid-configuration)`);
   console.log(`Client: ${CLIENT_ID}, Redirect-URIs: ${list(process.env.OIDC_REDIRECT_URIS, DEFAULT_REDIRECT_URIS).join(' ')}`);
+  console.log(`Client: ${EDITOR_CLIENT_ID}, Redirect-URIs: ${list(process.env.EDITOR_OIDC_REDIRECT_URIS, DEFAULT_EDITOR_REDIRECT_URIS).join(' ')}`);
   let stopping = false;
   const stop = async () => {
     if (stopping) return;

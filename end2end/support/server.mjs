@@ -1,8 +1,10 @@
 // Starts the real `buergerportal serve` binary on a free port with a fresh
 // SQLite database, waits until it is ready, and stops it gracefully.
 // Options: extra environment (e.g. OIDC_ISSUER), Postfach senders created with
-// `buergerportal sender-add` before `serve`, and a port chosen beforehand (the
-// Servicekonto needs the portal's redirect URIs, port included, before it starts).
+// `buergerportal sender-add` before `serve`, the editors' and operators' login
+// (EDITOR_OIDC_*, OPERATOR_HOSTS) with roles granted by `editor-grant` and
+// `operator-grant` before `serve`, and a port chosen beforehand (the Servicekonto
+// needs the portal's redirect URIs, port included, before it starts).
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -80,8 +82,24 @@ function runCommand(bin, args, env) {
  *   created with `buergerportal sender-add` in the
  *   same DATA_DIR before the server starts (the credential is the Bearer token of the
  *   Postfach delivery API)
+ * - `editorOidc`: `{ issuer, clientId, clientSecret }` of the editors' and operators'
+ *   identity provider, passed as EDITOR_OIDC_ISSUER, EDITOR_OIDC_CLIENT_ID and
+ *   EDITOR_OIDC_CLIENT_SECRET (clientId defaults to `redaktion`)
+ * - `operatorHosts`: host names of the operator console (OPERATOR_HOSTS), e.g.
+ *   `['betrieb.localhost']`
+ * - `editorGrants`: `[{ tenant, subject, role }]` (role `admin` or `editor`), granted with
+ *   `buergerportal editor-grant --issuer <editorOidc.issuer>` before the server starts
+ * - `operatorGrants`: `[subject]`, granted with `buergerportal operator-grant` likewise
  */
-export async function startServer({ port: wantedPort, env: extraEnv = {}, senders = [] } = {}) {
+export async function startServer({
+  port: wantedPort,
+  env: extraEnv = {},
+  senders = [],
+  editorOidc,
+  operatorHosts = [],
+  editorGrants = [],
+  operatorGrants = [],
+} = {}) {
   const bin = process.env.BP_BIN ?? path.join(REPO, 'target', 'debug', 'buergerportal');
   if (!existsSync(bin)) {
     throw new Error(`Server binary ${bin} not found: build it with \`cargo build -p buergerportal\` or set BP_BIN`);
@@ -103,13 +121,31 @@ export async function startServer({ port: wantedPort, env: extraEnv = {}, sender
     RATE_LOGIN_PER_MINUTE: '6000',
     RATE_SEARCH_PER_SECOND: '1000',
     RATE_API_PER_SECOND: '1000',
+    ...(editorOidc
+      ? {
+          EDITOR_OIDC_ISSUER: editorOidc.issuer,
+          EDITOR_OIDC_CLIENT_ID: editorOidc.clientId ?? 'redaktion',
+          EDITOR_OIDC_CLIENT_SECRET: editorOidc.clientSecret,
+        }
+      : {}),
+    ...(operatorHosts.length ? { OPERATOR_HOSTS: operatorHosts.join(',') } : {}),
     ...extraEnv,
   };
+  const issuer = env.EDITOR_OIDC_ISSUER;
+  if ((editorGrants.length || operatorGrants.length) && !issuer) {
+    throw new Error('editorGrants/operatorGrants need the editors\' issuer (editorOidc.issuer or EDITOR_OIDC_ISSUER)');
+  }
   try {
     for (const { name, credential, areas = ['01'] } of senders) {
       const args = ['sender-add', '--name', name, ...areas.flatMap((a) => ['--area', a])];
       if (credential !== undefined) args.push('--credential', credential);
       await runCommand(bin, args, env);
+    }
+    for (const { tenant, subject, role } of editorGrants) {
+      await runCommand(bin, ['editor-grant', '--tenant', tenant, '--issuer', issuer, '--subject', subject, '--role', role], env);
+    }
+    for (const subject of operatorGrants) {
+      await runCommand(bin, ['operator-grant', '--issuer', issuer, '--subject', subject], env);
     }
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });

@@ -7,10 +7,13 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 
-import { CLIENT_ID, DEFAULT_CLIENT_SECRET, startProvider } from '../oidc/provider.mjs';
+import {
+  CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_EDITOR_CLIENT_SECRET, EDITOR_CLIENT_ID, startProvider,
+} from '../oidc/provider.mjs';
 
 const REDIRECT_URI = 'http://kiel.localhost:3000/anmelden/callback';
 const POST_LOGOUT_URI = 'http://kiel.localhost:3000/';
+const EDITOR_REDIRECT_URI = 'http://kiel.localhost:3000/redaktion/anmelden/callback';
 const LOW = 'http://eidas.europa.eu/LoA/low';
 const SUBSTANTIAL = 'http://eidas.europa.eu/LoA/substantial';
 const HIGH = 'http://eidas.europa.eu/LoA/high';
@@ -443,4 +446,58 @@ test('a stale interaction shows a German page', async () => {
   const res = await fetch(`${op.issuer}/interaction/unbekannt`);
   assert.equal(res.status, 400);
   assert.match(await res.text(), /Die Anmeldung ist abgelaufen/);
+});
+
+test('the editors\' client (redaktion): staff accounts only, and no single sign-on across the kinds of account', async () => {
+  const editorParams = { client_id: EDITOR_CLIENT_ID, redirect_uri: EDITOR_REDIRECT_URI, scope: 'openid profile email' };
+  const jar = new CookieJar();
+  const start = await authorize(jar, editorParams);
+  assert.ok(start.page, 'the login page');
+  const html = await start.page.text();
+  assert.match(html, /beim Bürgerportal \(Redaktion und Betrieb\) an/);
+  assert.match(html, /<td>anna<\/td><td>anna-passwort<\/td>/, 'its test accounts are listed');
+  assert.doesNotMatch(html, /<td>erika<\/td>/, 'citizens are not listed');
+
+  // A citizen account is refused here.
+  const refused = await submitLogin(jar, start.url, html, { benutzername: 'erika', passwort: 'erika-passwort', verfahren: 'passwort' });
+  assert.equal(refused.page?.status, 400);
+  const refusedHtml = await refused.page.text();
+  assert.match(refusedHtml, /Mit diesem Konto können Sie sich nicht beim Bürgerportal \(Redaktion und Betrieb\) anmelden\./);
+
+  const ok = await submitLogin(jar, start.url, refusedHtml, { benutzername: 'anna', passwort: 'anna-passwort', verfahren: 'passwort' });
+  assert.ok(ok.callback, 'anna logs in');
+  assert.equal(ok.callback.origin + ok.callback.pathname, EDITOR_REDIRECT_URI);
+  const res = await fetch(discovery.token_endpoint, {
+    method: 'POST',
+    headers: {
+      authorization: basicAuth(EDITOR_CLIENT_ID, DEFAULT_EDITOR_CLIENT_SECRET),
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: ok.callback.searchParams.get('code'),
+      redirect_uri: EDITOR_REDIRECT_URI,
+      code_verifier: start.verifier,
+    }),
+  });
+  assert.equal(res.status, 200);
+  const { payload } = await jwtVerify((await res.json()).id_token, jwks, { issuer: op.issuer, audience: EDITOR_CLIENT_ID });
+  assert.equal(payload.sub, 'e1a7c0de-0a11-4b2c-8d3e-5f6a7b8c9d01');
+  assert.equal(payload.name, 'Anna Albers');
+
+  // Anna's provider session does not log her in to the citizens' client: its login page
+  // asks again, and refuses her account.
+  const citizen = await authorize(jar);
+  assert.ok(citizen.page, 'the citizens\' client shows its login page');
+  const citizenHtml = await citizen.page.text();
+  assert.doesNotMatch(citizenHtml, /<td>anna<\/td>/);
+  const no = await submitLogin(jar, citizen.url, citizenHtml, { benutzername: 'anna', passwort: 'anna-passwort', verfahren: 'passwort' });
+  assert.equal(no.page?.status, 400);
+  assert.match(await no.page.text(), /Mit diesem Konto können Sie sich nicht beim Bürgerportal anmelden\./);
+
+  // The editor client's redirect URIs are its own: the citizens' callback is not one of them.
+  const wrong = await authorize(new CookieJar(), { ...editorParams, redirect_uri: REDIRECT_URI });
+  assert.ok(wrong.page);
+  assert.equal(wrong.page.status, 400);
+  assert.match(await wrong.page.text(), /redirect_uri/);
 });

@@ -65,6 +65,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/mandanten/{slug}/einblick", get(tenant_insight))
         .route("/mandanten/{slug}/links", get(tenant_links))
         .route("/theme.css", get(theme))
+        // The shared stylesheet, icons and scripts: every request on the console's
+        // host comes here, so without this route the console had no styles.
+        .route("/assets/{*path}", get(asset))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            render_errors,
+        ))
         .layer(
             tower_sessions::SessionManagerLayer::new(crate::auth::DbSessionStore(
                 state.store().clone(),
@@ -99,6 +106,43 @@ pub async fn dispatch(
         }
         _ => next.run(req).await,
     }
+}
+
+/// Error answers of the console as pages in the console's layout. The console
+/// lives outside the tenants' routers, so their error pages (which need a
+/// tenant) do not reach it; without this, a refusal would be an empty answer.
+async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let info = res.extensions().get::<super::error::ErrorInfo>().cloned();
+    let speaks = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html") || v.contains("json"));
+    if info.is_none() && speaks {
+        return res;
+    }
+    let info = info.unwrap_or_else(|| super::error::ErrorInfo::for_status(status));
+    let page = app::ErrorPage {
+        status: info.status.as_u16(),
+        title: info.title.clone(),
+        message: info.message.clone(),
+    };
+    let mut out = render(&state, &info.title, Page::Error(page));
+    *out.status_mut() = info.status;
+    out
+}
+
+/// `/assets/…` as on the tenants' hosts. The path is read from the URI: the
+/// outer router has matched its own `/assets/{*path}` before the console takes
+/// the request over, so a `Path` extractor here would see two parameters.
+async fn asset(state: State<AppState>, uri: axum::http::Uri) -> Response {
+    let path = uri.path().strip_prefix("/assets/").unwrap_or_default();
+    super::assets::serve(state, Path(path.to_string())).await
 }
 
 async fn theme() -> Response {
@@ -186,6 +230,7 @@ fn shell(state: &AppState) -> app::Shell {
         header_links: vec![],
         footer_links: vec![],
         preview: false,
+        back_office: true,
     }
 }
 
@@ -401,6 +446,7 @@ async fn tenants(State(state): State<AppState>, op: Operator) -> Response {
 async fn onboard(
     State(state): State<AppState>,
     op: Operator,
+    headers: HeaderMap,
     axum::Form(f): axum::Form<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
     op.check(&f)?;
@@ -451,9 +497,9 @@ async fn onboard(
                 .ok_or(AppError::NotFound)?;
             let token = domain::invite_first_admin(state.store(), t.scope(), op.who()).await?;
             format!(
-                "{} ist als Entwurf aufgenommen. Einladung für die erste Verwaltung (einmal verwendbar, 7 Tage, nur jetzt sichtbar): http://{}/redaktion/einladung/{token}",
+                "{} ist als Entwurf aufgenommen. Einladung für die erste Verwaltung (einmal verwendbar, 7 Tage, nur jetzt sichtbar): {}/redaktion/einladung/{token}",
                 t.name,
-                t.hosts.first().cloned().unwrap_or_default()
+                tenant_origin(&state, &headers, &t)
             )
         }
         None => "Diese Kommune ist schon ein Mandant; nichts geändert.".into(),
@@ -493,6 +539,28 @@ async fn onboard_land(
         done.unchanged
     );
     Ok(list_page(&state, &op, Some(notice), vec![]).await)
+}
+
+/// The origin of a tenant's portal as seen from the console: the tenant's first
+/// host, with the scheme of this deployment and the port the console is reached on
+/// (the same listener serves both; a port appears only in development).
+fn tenant_origin(state: &AppState, headers: &HeaderMap, t: &Tenant) -> String {
+    let scheme = if state.public_https() {
+        "https"
+    } else {
+        "http"
+    };
+    let port = super::middleware::request_host_of(headers, state.trust_forwarded_host())
+        .as_deref()
+        .and_then(|h| h.rsplit_once(':'))
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!(
+        "{scheme}://{}{port}",
+        t.hosts.first().map(String::as_str).unwrap_or_default()
+    )
 }
 
 fn find(state: &AppState, slug: &str) -> Result<Arc<Tenant>, AppError> {

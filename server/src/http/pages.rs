@@ -96,6 +96,7 @@ pub(super) fn shell(state: &AppState, tenant: &Tenant, place: Option<&Place>) ->
         header_links: nav_links(&tenant.config.header_links),
         footer_links: nav_links(&tenant.config.footer_links),
         preview: tenant.preview,
+        back_office: false,
     }
 }
 
