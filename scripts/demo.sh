@@ -3,7 +3,7 @@
 # the real catalogue, the Servicekonto test provider (login with erika /
 # erika-passwort) and the reference form service. Ctrl-C stops all three.
 #
-#   portal          http://kiel.localhost:3000  (also husum., huettener-berge.)
+#   portal          http://kiel.localhost:3000  (also husum., huettener-berge., muenchen.)
 #   Servicekonto    http://127.0.0.1:3002
 #   form service    http://formulare.localhost:3001
 set -euo pipefail
