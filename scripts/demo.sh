@@ -3,7 +3,7 @@
 # the real catalogue, the Servicekonto test provider (login with erika /
 # erika-passwort) and the reference form service. Ctrl-C stops all three.
 #
-#   portal          http://kiel.localhost:3000  (also husum., huettener-berge.)
+#   portal          http://kiel.localhost:3000  (also husum., huettener-berge., muenchen.)
 #   editors' area   http://kiel.localhost:3000/redaktion  (anna / anna-passwort: Verwaltung,
 #                   ben / ben-passwort: Redaktion; both in Kiel)
 #   operator        http://betrieb.localhost:3000  (olga / olga-passwort)

@@ -23,6 +23,16 @@ pub enum Command {
     Serve,
     /// Import the catalogue from SOURCES_DIR and CATALOGUE_DIR (unchanged sources change nothing).
     Import,
+    /// Import a municipality's service database export (DLDB) as drafts of a tenant's local content.
+    ImportDldb {
+        /// The tenant's slug, e.g. `muenchen`.
+        #[arg(long)]
+        tenant: String,
+        /// The export's `services_de.json`.
+        services: std::path::PathBuf,
+        /// The export's `locations_de.json`.
+        locations: std::path::PathBuf,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// The shared catalogue from XZuFi 2.2: import, history, rollback.

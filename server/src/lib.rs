@@ -31,6 +31,8 @@ pub enum StartError {
     Tenancy(#[from] tenancy::TenancyError),
     #[error(transparent)]
     Import(#[from] catalogue::ImportError),
+    #[error(transparent)]
+    Dldb(#[from] editor::dldb::DldbError),
     #[error("Assets: {0}")]
     Assets(String),
     #[error("Server: {0}")]
@@ -53,6 +55,11 @@ pub async fn prepare(config: &Config) -> Result<(Store, Arc<Tenants>, Arc<Catalo
             Catalogue::load(&store).await?.unwrap_or_default()
         }
     };
+    let now = clock::now_unix();
+    if let Some(r) = editor::dldb::demo_import(&store, &catalogue, &config.sources_dir, now).await?
+    {
+        tracing::info!("München: DLDB-Export importiert und veröffentlicht. {r}");
+    }
     drop(lock);
     let tenants = Tenants::load(&store).await?;
     Ok((store, Arc::new(tenants), Arc::new(catalogue)))

@@ -208,6 +208,25 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Catalogue { action } => {
             buergerportal::catalogue::exchange::run(&config, action).await?
         }
+        Command::ImportDldb {
+            tenant,
+            services,
+            locations,
+        } => {
+            let (store, tenants, catalogue) = buergerportal::prepare(&config).await?;
+            let t = tenants
+                .by_slug(&tenant)
+                .ok_or(format!("Kein Mandant „{tenant}“."))?;
+            let who = buergerportal::editor::content::Who {
+                actor: buergerportal::editor::dldb::IMPORT_ACTOR,
+                now: buergerportal::clock::now_unix(),
+            };
+            let report = buergerportal::editor::dldb::import_files(
+                &store, &catalogue, t, &services, &locations, who,
+            )
+            .await?;
+            println!("{report}");
+        }
         Command::CatalogueCoverage { lebenslagen } => {
             let store = buergerportal::store::Store::connect(&config.database_url()).await?;
             store.migrate().await?;

@@ -216,8 +216,26 @@ pub async fn save_draft(
     based_on: i64,
     who: Who<'_>,
 ) -> Result<Saved, StoreError> {
-    let (kind, key, actor, now) = (t.kind, t.key, who.actor, who.now);
     let mut tx = store.pool().begin().await?;
+    let saved = save_draft_in(&mut tx, scope, t, data, based_on, who).await?;
+    match saved {
+        Saved::Saved { .. } => tx.commit().await?,
+        Saved::Conflict { .. } => tx.rollback().await?,
+    }
+    Ok(saved)
+}
+
+/// [`save_draft`] inside the caller's transaction (an import saves many drafts
+/// at once); on a conflict the caller must roll back.
+pub async fn save_draft_in(
+    tx: &mut Transaction<'_, Any>,
+    scope: TenantScope,
+    t: Target<'_>,
+    data: &Value,
+    based_on: i64,
+    who: Who<'_>,
+) -> Result<Saved, StoreError> {
+    let (kind, key, actor, now) = (t.kind, t.key, who.actor, who.now);
     // Creating the row first takes the write lock, so two saves cannot both
     // read the same revision (SQLite: the transaction becomes a writer at once).
     sqlx::query(
@@ -227,7 +245,7 @@ pub async fn save_draft(
     .bind(scope.id())
     .bind(kind.as_str())
     .bind(key)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     let done = sqlx::query(
         "UPDATE content_items SET draft = $4, draft_rev = draft_rev + 1, draft_by = $5, draft_at = $6 \
@@ -240,18 +258,17 @@ pub async fn save_draft(
     .bind(actor)
     .bind(now)
     .bind(based_on)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?
     .rows_affected();
     let row = sqlx::query(&item_sql("AND i.kind = $2 AND i.item_key = $3"))
         .bind(scope.id())
         .bind(kind.as_str())
         .bind(key)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
     let item = item_of(&row)?;
     if done == 0 {
-        tx.rollback().await?;
         return Ok(Saved::Conflict {
             theirs: item.current().cloned(),
             by: item.draft_by,
@@ -259,7 +276,7 @@ pub async fn save_draft(
         });
     }
     audit(
-        &mut tx,
+        tx,
         Some(scope),
         Event {
             who,
@@ -271,7 +288,6 @@ pub async fn save_draft(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(Saved::Saved {
         rev: item.draft_rev,
     })

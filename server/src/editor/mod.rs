@@ -3,6 +3,7 @@
 //! audit). Everything tenant-owned goes through a `TenantScope`.
 
 pub mod content;
+pub mod dldb;
 pub mod local;
 pub mod model;
 pub mod svg;
@@ -366,14 +367,45 @@ pub async fn publish(
     t: Target<'_>,
     who: Who<'_>,
 ) -> Result<i64, ContentError> {
-    let scope = tenant.scope();
     let mut tx = store.pool().begin().await?;
-    let (_, new, version) =
-        content::publish_in(&mut tx, scope, t, who, tenant.require_approval).await?;
+    let version = publish_item(&mut tx, tenant, t, who).await?;
+    crate::tenancy::changed(&mut tx, tenant.scope(), "veröffentlicht", who.now).await?;
+    tx.commit().await?;
+    Ok(version)
+}
+
+/// Publishes the drafts of several items like [`publish`], all or none, with
+/// one change of the tenant (an import's drafts).
+pub async fn publish_all(
+    store: &Store,
+    tenant: &Tenant,
+    targets: &[Target<'_>],
+    who: Who<'_>,
+) -> Result<(), ContentError> {
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.pool().begin().await?;
+    for t in targets {
+        publish_item(&mut tx, tenant, *t, who).await?;
+    }
+    crate::tenancy::changed(&mut tx, tenant.scope(), "veröffentlicht", who.now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn publish_item(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tenant: &Tenant,
+    t: Target<'_>,
+    who: Who<'_>,
+) -> Result<i64, ContentError> {
+    let scope = tenant.scope();
+    let (_, new, version) = content::publish_in(tx, scope, t, who, tenant.require_approval).await?;
     if t.kind.is_portal_wide() {
         let row = sqlx::query("SELECT config FROM tenants WHERE id = $1")
             .bind(scope.id())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?;
         let mut config: TenantConfig = serde_json::from_str(&text(&row, "config")?)
             .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
@@ -383,11 +415,9 @@ pub async fn publish(
         sqlx::query("UPDATE tenants SET config = $1 WHERE id = $2")
             .bind(json)
             .bind(scope.id())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
-    crate::tenancy::changed(&mut tx, scope, "veröffentlicht", who.now).await?;
-    tx.commit().await?;
     Ok(version)
 }
 
@@ -585,6 +615,27 @@ pub async fn top_misses(
         .map(|r| Ok((text(r, "query")?, int(r, "count")?.unwrap_or(0))))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
+}
+
+/// A hash of what the central catalogue says about a service: an addition
+/// written against it is flagged when the central text changes.
+pub fn central_hash(l: &crate::catalogue::model::Leistung) -> String {
+    let mut h = Sha256::new();
+    for part in [&l.name, &l.short_text, &l.long_text, &l.legal_basis] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    for f in &l.fees {
+        h.update(f.label.as_bytes());
+        h.update(f.amount.as_bytes());
+    }
+    for d in &l.documents {
+        h.update(d.as_bytes());
+    }
+    h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The key under which a portal-wide kind is stored.

@@ -87,13 +87,21 @@ pub const PVOG_SOURCE: Source = Source {
     licence: "MIT-Lizenz",
 };
 
+pub const DLDB_MUENCHEN_SOURCE: Source = Source {
+    folder: "dldb-muenchen-2026",
+    topic: "Leistungen und Standorte der Landeshauptstadt München",
+    attribution: "Dienstleistungen und Standorte: Landeshauptstadt München (it@M), Dienstleistungsdatenbank, Stand 08.06.2026, aus it-at-m/eappointment, EUPL-1.2",
+    licence: "European Union Public Licence (EUPL-1.2)",
+};
+
 /// Every source the portal shows data from, in the order "Über diese Daten" lists them.
-pub const SOURCES: [Source; 5] = [
+pub const SOURCES: [Source; 6] = [
     GV100AD_SOURCE,
     PLZ_SOURCE,
     OZG_SOURCE,
     GVISYS_SOURCE,
     PVOG_SOURCE,
+    DLDB_MUENCHEN_SOURCE,
 ];
 
 /// The source folder of the tests and benchmarks: `SOURCES_DIR`, or the shared
@@ -115,7 +123,7 @@ pub struct SourceError {
 }
 
 impl SourceError {
-    fn new(file: &str, record: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn new(file: &str, record: impl Into<String>, reason: impl Into<String>) -> Self {
         SourceError {
             file: file.to_string(),
             record: record.into(),

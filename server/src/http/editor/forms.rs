@@ -1155,27 +1155,7 @@ pub async fn news_save(
 
 // ---------------------------------------------------------------- additions
 
-/// A hash of what the central catalogue says about a service: an addition
-/// written against it is flagged when the central text changes.
-pub fn central_hash(l: &crate::catalogue::model::Leistung) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [&l.name, &l.short_text, &l.long_text, &l.legal_basis] {
-        h.update(part.as_bytes());
-        h.update([0]);
-    }
-    for f in &l.fees {
-        h.update(f.label.as_bytes());
-        h.update(f.amount.as_bytes());
-    }
-    for d in &l.documents {
-        h.update(d.as_bytes());
-    }
-    h.finalize()[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+pub use crate::editor::central_hash;
 
 fn addition_form_of(
     name: &str,
