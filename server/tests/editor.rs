@@ -797,3 +797,121 @@ backend_test!(
         );
     }
 );
+
+/// The revision an edit form was read at (its hidden `rev` field).
+async fn publish_service(app: &TestApp, host: &str, who: &Editor, key: &str) {
+    let path = format!("/redaktion/inhalt/service/{key}/veroeffentlichen");
+    assert_eq!(post(app, host, &path, who, &[]).await.0, 303);
+}
+
+fn rev_of(form: &str) -> String {
+    form.split("name=\"rev\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("0")
+        .to_string()
+}
+
+backend_test!(
+    an_adopted_service_follows_its_source_until_it_is_overridden,
+    |app: TestApp| async move {
+        let husum = editor(&app, Some(("husum", Role::Admin)), "husum-admin").await;
+        let kiel = editor(&app, Some(("kiel", Role::Admin)), "kiel-admin").await;
+        let (_, service) = husum_content(&app, &husum).await;
+        let (husum, kiel) = (&husum, &kiel);
+        publish_service(&app, HUSUM, husum, &service).await;
+        let (s, _, loc) = post(
+            &app,
+            KIEL,
+            "/redaktion/nachnutzung",
+            kiel,
+            &[("mandant", "husum"), ("leistung", &service)],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let adopted = loc
+            .unwrap()
+            .split('/')
+            .nth(3)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        publish_service(&app, KIEL, kiel, &adopted).await;
+        let page = format!("/leistungen/lokal/{adopted}");
+        assert!(app
+            .page(KIEL, &page)
+            .await
+            .1
+            .contains("Krabbenkutter-Genehmigung"));
+        app.page(KIEL, &page).await;
+        assert_eq!(
+            app.get(KIEL, &page)
+                .await
+                .headers()
+                .get("x-cache")
+                .map(|v| v.to_str().unwrap()),
+            Some("hit")
+        );
+
+        // Husum publishes a new text: Kiel's page shows it at once.
+        let edit = format!("/redaktion/eigene-leistungen/{service}");
+        let rev = rev_of(&get(&app, HUSUM, &edit, &husum.cookie).await.1);
+        let (s, body, _) = post(
+            &app,
+            HUSUM,
+            &edit,
+            husum,
+            &[
+                ("name", "Krabbenkutter-Genehmigung"),
+                ("text", "Neue Fassung aus Husum"),
+                ("shared", "ja"),
+                ("rev", &rev),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303, "{body}");
+        publish_service(&app, HUSUM, husum, &service).await;
+        assert!(app
+            .page(KIEL, &page)
+            .await
+            .1
+            .contains("Neue Fassung aus Husum"));
+
+        // Kiel writes its own text: from then on it keeps it.
+        let kiel_edit = format!("/redaktion/eigene-leistungen/{adopted}");
+        let rev = rev_of(&get(&app, KIEL, &kiel_edit, &kiel.cookie).await.1);
+        let (s, body, _) = post(
+            &app,
+            KIEL,
+            &kiel_edit,
+            kiel,
+            &[
+                ("name", "Krabbenkutter-Genehmigung"),
+                ("text", "Kiels eigene Fassung"),
+                ("rev", &rev),
+            ],
+        )
+        .await;
+        assert_eq!(s, 303, "{body}");
+        publish_service(&app, KIEL, kiel, &adopted).await;
+        let rev = rev_of(&get(&app, HUSUM, &edit, &husum.cookie).await.1);
+        post(
+            &app,
+            HUSUM,
+            &edit,
+            husum,
+            &[
+                ("name", "Krabbenkutter-Genehmigung"),
+                ("text", "Dritte Fassung aus Husum"),
+                ("shared", "ja"),
+                ("rev", &rev),
+            ],
+        )
+        .await;
+        publish_service(&app, HUSUM, husum, &service).await;
+        let shown = app.page(KIEL, &page).await.1;
+        assert!(shown.contains("Kiels eigene Fassung") && !shown.contains("Dritte Fassung"));
+    }
+);

@@ -9,6 +9,54 @@ use crate::store::{Store, StoreError};
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// Nachnutzung: an adopted service its adopter has not overridden shows its
+/// source's published text (the adopter keeps its own office); the adopter's
+/// `upstream` follows the source's version, so its cached pages and its part
+/// of the search index change when the source publishes.
+pub fn follow_sources(tenants: &mut [crate::tenancy::Tenant]) {
+    let sources: HashMap<String, (i64, std::sync::Arc<LocalContent>)> = tenants
+        .iter()
+        .map(|t| (t.slug.as_str().to_string(), (t.version, t.local.clone())))
+        .collect();
+    for t in tenants.iter_mut() {
+        if !t
+            .local
+            .services
+            .iter()
+            .any(|s| s.data.adopted_from.is_some())
+        {
+            continue;
+        }
+        let mut local = (*t.local).clone();
+        let mut followed = std::collections::BTreeMap::new();
+        for s in local.services.iter_mut().filter(|s| !s.data.overridden) {
+            let Some(from) = s.data.adopted_from.clone() else {
+                continue;
+            };
+            let Some((version, source)) = sources.get(&from.tenant) else {
+                continue;
+            };
+            let Some(original) = source.service(&from.key).filter(|o| o.data.shared) else {
+                continue;
+            };
+            followed.insert(from.tenant.clone(), *version);
+            s.data = LocalService {
+                office: s.data.office.clone(),
+                shared: false,
+                adopted_from: Some(from),
+                overridden: false,
+                ..original.data.clone()
+            };
+            s.text_html = original.text_html.clone();
+            s.fees_html = original.fees_html.clone();
+            s.documents_html = original.documents_html.clone();
+        }
+        local.services.sort_by(|a, b| a.data.name.cmp(&b.data.name));
+        t.upstream = followed.values().sum();
+        t.local = std::sync::Arc::new(local);
+    }
+}
+
 /// A local addition, ready to show: Markdown rendered and sanitised.
 #[derive(Debug, Clone, Default)]
 pub struct AdditionView {

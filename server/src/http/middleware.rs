@@ -240,7 +240,7 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
     };
     let catalogue = state.catalogue();
     let versions = super::cache::Versions {
-        tenant: tenant.version,
+        tenant: tenant.content_version(),
         catalogue: catalogue.version,
         day: crate::clock::german_local_day(),
     };

@@ -393,12 +393,16 @@ impl AppState {
     /// changed (a publication, a new tenant) or that are gone.
     pub fn set_tenants(&self, tenants: Arc<Tenants>) {
         let old = self.tenants();
-        let before: HashMap<i64, i64> = old.all().iter().map(|t| (t.id, t.version)).collect();
+        let before: HashMap<i64, i64> = old
+            .all()
+            .iter()
+            .map(|t| (t.id, t.content_version()))
+            .collect();
         let now: HashSet<i64> = tenants.all().iter().map(|t| t.id).collect();
         let changed = tenants
             .all()
             .iter()
-            .filter(|t| before.get(&t.id) != Some(&t.version))
+            .filter(|t| before.get(&t.id) != Some(&t.content_version()))
             .map(|t| (t.id, Some(&*t.local)));
         let gone = old
             .all()

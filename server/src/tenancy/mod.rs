@@ -160,8 +160,11 @@ pub struct Tenant {
     pub ars: Ars,
     pub hosts: Vec<String>,
     pub config: TenantConfig,
-    /// Bumped on every change; part of every cache key.
+    /// Bumped on every change; with `upstream`, part of every cache key.
     pub version: i64,
+    /// The sum of the versions of the tenants whose shared services this one
+    /// follows (Nachnutzung): their publications change this tenant's pages too.
+    pub upstream: i64,
     /// Published local content: additions, local services, offices, announcements.
     pub local: Arc<crate::editor::local::LocalContent>,
     /// Publishing needs a second person (Freigabe).
@@ -172,6 +175,11 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// Changes whenever anything this tenant's pages show changes.
+    pub fn content_version(&self) -> i64 {
+        self.version + self.upstream
+    }
+
     /// The scope a tenant-owned query must carry.
     pub fn scope(&self) -> TenantScope {
         TenantScope(self.id)
@@ -340,12 +348,14 @@ impl Tenants {
                 config: serde_json::from_str(&text(&r, "config")?)
                     .map_err(|e| decode(e.to_string()))?,
                 version: int(&r, "version")?.unwrap_or(1),
+                upstream: 0,
                 local: Arc::new(local.remove(&id).unwrap_or_default()),
                 require_approval: int(&r, "require_approval")?.unwrap_or(0) == 1,
                 preview: false,
                 status: TenantStatus::parse(&text(&r, "status")?),
             });
         }
+        crate::editor::local::follow_sources(&mut tenants);
         let loaded = Tenants::new(tenants);
         let by_id: HashMap<i64, Arc<Tenant>> =
             loaded.all.iter().map(|t| (t.id, t.clone())).collect();
