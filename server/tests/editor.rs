@@ -724,3 +724,36 @@ async fn an_svg_logo_is_rebuilt_and_served_only_to_its_tenant() {
         "not on another tenant's host"
     );
 }
+
+backend_test!(
+    text_in_a_textarea_stays_text_on_the_edit_page,
+    |app: TestApp| async move {
+        let e = editor(&app, Some(("kiel", Role::Editor)), "kiel-editor").await;
+        let typed = "Erklärung</textarea><img src=x onerror=\"alert(1)\"> &amp; &lt;b&gt;";
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/barrierefreiheit",
+            &e,
+            &[("markdown", typed), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, form) = get(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/barrierefreiheit",
+            &e.cookie,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(
+            form.contains(
+                ">\nErklärung&lt;/textarea&gt;&lt;img src=x onerror=\"alert(1)\"&gt; &amp;amp; &amp;lt;b&amp;gt;</textarea>"
+            ),
+            "the value is escaped inside its textarea: {form}"
+        );
+        assert!(!form.contains("<img src=x"), "no markup from the text");
+        assert_eq!(form.matches("<textarea").count(), 1);
+    }
+);
