@@ -913,5 +913,35 @@ backend_test!(
         publish_service(&app, HUSUM, husum, &service).await;
         let shown = app.page(KIEL, &page).await.1;
         assert!(shown.contains("Kiels eigene Fassung") && !shown.contains("Dritte Fassung"));
+
+    text_in_a_textarea_stays_text_on_the_edit_page,
+    |app: TestApp| async move {
+        let e = editor(&app, Some(("kiel", Role::Editor)), "kiel-editor").await;
+        let typed = "Erklärung</textarea><img src=x onerror=\"alert(1)\"> &amp; &lt;b&gt;";
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/barrierefreiheit",
+            &e,
+            &[("markdown", typed), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, form) = get(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/barrierefreiheit",
+            &e.cookie,
+        )
+        .await;
+        assert_eq!(s, 200);
+        assert!(
+            form.contains(
+                ">\nErklärung&lt;/textarea&gt;&lt;img src=x onerror=\"alert(1)\"&gt; &amp;amp; &amp;lt;b&amp;gt;</textarea>"
+            ),
+            "the value is escaped inside its textarea: {form}"
+        );
+        assert!(!form.contains("<img src=x"), "no markup from the text");
+        assert_eq!(form.matches("<textarea").count(), 1);
     }
 );
