@@ -913,7 +913,10 @@ backend_test!(
         publish_service(&app, HUSUM, husum, &service).await;
         let shown = app.page(KIEL, &page).await.1;
         assert!(shown.contains("Kiels eigene Fassung") && !shown.contains("Dritte Fassung"));
+    }
+);
 
+backend_test!(
     text_in_a_textarea_stays_text_on_the_edit_page,
     |app: TestApp| async move {
         let e = editor(&app, Some(("kiel", Role::Editor)), "kiel-editor").await;
