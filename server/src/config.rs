@@ -234,6 +234,10 @@ pub struct Config {
     pub oidc: OidcSettings,
     #[command(flatten)]
     pub editor_oidc: EditorOidcSettings,
+    /// One login callback for every tenant: the host (with its port, as the
+    /// browser sees it) where the Servicekonto returns; unset: each tenant's host.
+    #[arg(long, env = "LOGIN_HOST")]
+    pub login_host: Option<String>,
     /// Host names of the operator console (comma separated); never a tenant's host.
     #[arg(long, env = "OPERATOR_HOSTS", value_delimiter = ',')]
     pub operator_hosts: Vec<String>,

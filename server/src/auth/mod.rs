@@ -4,6 +4,7 @@
 //! mapped to a Vertrauensniveau by the operator's configuration.
 
 pub mod account;
+pub mod central;
 pub mod oidc;
 pub mod session_store;
 

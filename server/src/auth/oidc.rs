@@ -94,7 +94,7 @@ pub enum OidcError {
 }
 
 /// What a verified ID token says about the citizen.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct VerifiedLogin {
     pub issuer: String,
     pub subject: String,

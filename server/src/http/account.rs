@@ -179,11 +179,15 @@ pub async fn login(
             return Ok(Redirect::to(&next).into_response());
         }
     }
-    let redirect = format!("{}/anmelden/callback", origin(&state, &headers)?);
+    let here = origin(&state, &headers)?;
+    let redirect = callback_url(&state, &here);
     let (url, pending) = oidc
         .begin(&redirect, next, level, now_unix())
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    if state.login_host().is_some() {
+        crate::auth::central::remember(state.store(), &pending, &here, now_unix()).await?;
+    }
     session
         .insert(PENDING_LOGIN, pending)
         .await
@@ -191,10 +195,25 @@ pub async fn login(
     Ok(Redirect::to(&url).into_response())
 }
 
+/// Where the Servicekonto returns: the central login host, or this tenant's host.
+fn callback_url(state: &AppState, tenant_origin: &str) -> String {
+    match state.login_host() {
+        Some(host) => {
+            let scheme = if state.public_https() {
+                "https"
+            } else {
+                "http"
+            };
+            format!("{scheme}://{host}/anmelden/callback")
+        }
+        None => format!("{tenant_origin}/anmelden/callback"),
+    }
+}
+
 #[derive(Deserialize)]
 pub(super) struct CallbackQuery {
     code: Option<String>,
-    state: Option<String>,
+    pub(super) state: Option<String>,
     iss: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
@@ -210,7 +229,18 @@ pub async fn callback(
     Query(q): Query<CallbackQuery>,
 ) -> Result<Response, AppError> {
     let pending: Option<PendingLogin> = session.remove(PENDING_LOGIN).await.ok().flatten();
-    match finish_login(&state, &session, &headers, pending, q).await {
+    let finished = finish_login(&state, &session, &headers, pending, q).await;
+    login_answer(&state, &session, &tenant, finished).await
+}
+
+/// The page after a login: where the citizen wanted to go, or why not.
+async fn login_answer(
+    state: &AppState,
+    session: &Session,
+    tenant: &Tenant,
+    finished: Result<Finished, AppError>,
+) -> Result<Response, AppError> {
+    match finished {
         Ok(Finished {
             next,
             level,
@@ -220,7 +250,7 @@ pub async fn callback(
                 state.count(tenant.id, crate::operator::insight::Metric::Login);
                 Ok(Redirect::to(&next).into_response())
             }
-            Some(w) => Ok(level_not_reached(&state, &tenant, &next, w)),
+            Some(w) => Ok(level_not_reached(state, tenant, &next, w)),
         },
         Err(e) => {
             let still_signed_in = session
@@ -316,8 +346,25 @@ async fn finish_login(
     q: CallbackQuery,
 ) -> Result<Finished, AppError> {
     let oidc = state.oidc().ok_or(AppError::NotFound)?;
+    if state.login_host().is_some() {
+        // Answers go to the central callback; one here was not asked for.
+        return Err(AppError::Login(
+            "Diese Anmeldung gehört nicht zu diesem Portal. Bitte melden Sie sich neu an.".into(),
+        ));
+    }
     let redirect = format!("{}/anmelden/callback", origin(state, headers)?);
     let (verified, pending) = verify_callback(oidc, pending, q, &redirect).await?;
+    complete_login(state, session, verified, pending).await
+}
+
+/// Signs the citizen in with a verified answer: the account, the home area,
+/// a new session id.
+async fn complete_login(
+    state: &AppState,
+    session: &Session,
+    verified: crate::auth::VerifiedLogin,
+    pending: PendingLogin,
+) -> Result<Finished, AppError> {
     let now = now_unix();
     let citizen_id =
         account::upsert_citizen(state.store(), &verified.issuer, &verified.subject, now).await?;
@@ -351,6 +398,100 @@ async fn finish_login(
         level,
         wanted: pending.level,
     })
+}
+
+#[derive(Deserialize)]
+pub struct TakeOverQuery {
+    #[serde(default)]
+    code: String,
+}
+
+/// `/anmelden/uebernahme`: the tenant's host redeems the one-time code the
+/// central login host (`LOGIN_HOST`) handed over, in the browser that started
+/// the login.
+pub async fn take_over(
+    State(state): State<AppState>,
+    session: Session,
+    Extension(tenant): Extension<Arc<Tenant>>,
+    headers: HeaderMap,
+    Query(q): Query<TakeOverQuery>,
+) -> Result<Response, AppError> {
+    if state.login_host().is_none() {
+        return Err(AppError::NotFound);
+    }
+    let pending: Option<PendingLogin> = session.remove(PENDING_LOGIN).await.ok().flatten();
+    let here = origin(&state, &headers)?;
+    let finished = async {
+        let handed = crate::auth::central::redeem(state.store(), &q.code, &here, now_unix())
+            .await?
+            .ok_or_else(|| AppError::Login("Diese Anmeldung ist abgelaufen oder wurde schon verwendet. Bitte melden Sie sich neu an.".into()))?;
+        let pending = pending
+            .filter(|p| same_secret(&p.state, &handed.pending.state))
+            .ok_or_else(|| AppError::Login("Diese Anmeldung wurde in einem anderen Browser begonnen. Bitte melden Sie sich hier neu an.".into()))?;
+        let verified = handed.outcome.map_err(AppError::Login)?;
+        complete_login(&state, &session, verified, pending).await
+    }
+    .await;
+    login_answer(&state, &session, &tenant, finished).await
+}
+
+/// The central callback on `LOGIN_HOST`: checks the answer against the login
+/// the tenant's host remembered, and sends the browser back there with a
+/// one-time code (also when the answer was refused, so that the tenant's
+/// page explains why).
+async fn central_callback(state: AppState, uri: &axum::http::Uri) -> Response {
+    let q: CallbackQuery = match Query::try_from_uri(uri) {
+        Ok(Query(q)) => q,
+        Err(_) => return (StatusCode::BAD_REQUEST, "Ungültige Antwort.").into_response(),
+    };
+    let now = now_unix();
+    let taken = match q.state.as_deref() {
+        Some(s) => crate::auth::central::take_pending(state.store(), s, now).await,
+        None => Ok(None),
+    };
+    let (origin, pending) = match taken {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "Zu dieser Antwort gibt es keinen offenen Anmeldevorgang. Bitte melden Sie sich im Portal Ihrer Kommune neu an.",
+            )
+                .into_response()
+        }
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let Some(oidc) = state.oidc() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let redirect = callback_url(&state, &origin);
+    let outcome = verify_callback(oidc, Some(pending.clone()), q, &redirect)
+        .await
+        .map(|(verified, _)| verified)
+        .map_err(|e| match e {
+            AppError::Login(m) => m,
+            other => other.to_string(),
+        });
+    match crate::auth::central::hand_over(state.store(), &origin, &pending, outcome, now).await {
+        Ok(code) => {
+            Redirect::to(&format!("{origin}/anmelden/uebernahme?code={code}")).into_response()
+        }
+        Err(e) => AppError::from(e).into_response(),
+    }
+}
+
+/// Requests for `LOGIN_HOST` answer only its callback; every other request
+/// goes on to the tenants.
+pub async fn login_host(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let login = state.login_host().and_then(crate::tenancy::normalize_host);
+    let host = super::middleware::request_host(&req, state.trust_forwarded_host())
+        .and_then(|h| crate::tenancy::normalize_host(&h));
+    if login.is_none() || login != host {
+        return next.run(req).await;
+    }
+    if req.method() == axum::http::Method::GET && req.uri().path() == "/anmelden/callback" {
+        return central_callback(state, req.uri()).await;
+    }
+    StatusCode::NOT_FOUND.into_response()
 }
 
 fn level_not_reached(

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search_api)
         .merge(login)
         .route("/anmelden/callback", get(account::callback))
+        .route("/anmelden/uebernahme", get(account::take_over))
         .route("/abmelden", post(account::logout))
         .route("/mein-bereich", get(account::my_area))
         .route("/mein-bereich/merkliste", post(account::favourite))
@@ -174,6 +175,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::record,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            account::login_host,
         ))
         .layer(axum::middleware::from_fn_with_state(
             (

@@ -151,6 +151,7 @@ pub(super) struct Inner {
     oidc: Option<Arc<Oidc>>,
     editor_oidc: Option<Arc<Oidc>>,
     operator_hosts: Vec<String>,
+    login_host: Option<String>,
     public_https: bool,
     pub(super) session_idle_minutes: i64,
     session_max_secs: i64,
@@ -219,6 +220,7 @@ impl AppState {
             trust_forwarded_host: config.trust_forwarded_host,
             oidc: oidc.map(Arc::new),
             editor_oidc: editor_oidc.map(Arc::new),
+            login_host: config.login_host.clone(),
             operator_hosts: config
                 .operator_hosts
                 .iter()
@@ -276,6 +278,11 @@ impl AppState {
     }
 
     /// The operator console's hosts.
+    /// The central login callback's host (as the browser sees it), if set.
+    pub fn login_host(&self) -> Option<&str> {
+        self.0.login_host.as_deref()
+    }
+
     pub fn operator_hosts(&self) -> &[String] {
         &self.0.operator_hosts
     }

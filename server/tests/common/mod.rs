@@ -66,6 +66,7 @@ pub fn config(database_url: String) -> Config {
     Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         metrics_bind: None,
+        login_host: None,
         link_check_hours: 0,
         database_url: Some(database_url),
         data_dir: std::env::temp_dir(),
