@@ -210,7 +210,7 @@ backend_test!(
             .expect("Personalausweis");
         assert!(ausweis.fees_html.contains("27,60 Euro"), "the city's fee");
         let key = LeikaKey::parse(PERSONALAUSWEIS_LEIKA).unwrap();
-        assert_eq!(ausweis.leika, [key.clone()]);
+        assert_eq!(ausweis.leika, std::slice::from_ref(&key));
         let c = app.state.catalogue();
         let l = c
             .leistung(&key)

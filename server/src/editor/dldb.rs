@@ -361,13 +361,10 @@ fn addition(
         (1, false) => html,
         _ => format!("<h4>{}</h4>{html}", escape(&s.name)),
     };
-    let fees: String = group
-        .iter()
-        .map(|s| part(*s, s.fees_html.clone()))
-        .collect();
+    let fees: String = group.iter().map(|s| part(s, s.fees_html.clone())).collect();
     let notes: String = group
         .iter()
-        .map(|s| part(*s, [s.description_html.clone(), further_links(s)].concat()))
+        .map(|s| part(s, [s.description_html.clone(), further_links(s)].concat()))
         .collect();
     let a = Addition {
         fees: model::text("fees", &as_markdown(&fees)).map_err(err)?,
