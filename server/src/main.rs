@@ -216,7 +216,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let (store, tenants, catalogue) = buergerportal::prepare(&config).await?;
             let t = tenants
                 .by_slug(&tenant)
-                .ok_or(format!("Kein Mandant „{tenant}“."))?;
+                .ok_or_else(|| format!("Kein Mandant „{tenant}“."))?;
             let who = buergerportal::editor::content::Who {
                 actor: buergerportal::editor::dldb::IMPORT_ACTOR,
                 now: buergerportal::clock::now_unix(),
