@@ -4,64 +4,31 @@
 mod common;
 use buergerportal::editor::{self, content::Who, Role};
 use common::{Backend, TestApp};
-use std::collections::HashMap;
-
-const ISSUER: &str = "https://idp.example";
 
 /// A signed-in editor: the session cookie and its CSRF token.
-struct Editor {
-    id: String,
-    cookie: String,
-    csrf: String,
-}
+type Editor = common::BackOffice;
 
 async fn editor(app: &TestApp, tenant: Option<(&str, Role)>, subject: &str) -> Editor {
-    let store = app.state.store();
-    let now = buergerportal::clock::now_unix();
-    let id = editor::upsert_editor(store, ISSUER, subject, subject, "", now)
-        .await
-        .unwrap();
+    let e = common::back_office_session(app, "bp_redaktion", "editor", subject).await;
     if let Some((slug, role)) = tenant {
         let t = app.state.tenants().by_slug(slug).unwrap().clone();
-        editor::grant(store, t.scope(), &id, role, Who { actor: "test", now })
-            .await
-            .unwrap();
-    }
-    // A session as the editors' login leaves it (see http/editor/auth.rs).
-    use tower_sessions::session::{Id, Record};
-    use tower_sessions::SessionStore;
-    let csrf = format!("csrf-{subject}-0123456789abcdef");
-    let mut record = Record {
-        id: Id::default(),
-        data: HashMap::from([(
-            "editor".to_string(),
-            serde_json::json!({
-                "editor_id": id, "name": subject, "csrf": csrf, "id_token": "", "login_at": now,
-            }),
-        )]),
-        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(30),
-    };
-    buergerportal::auth::DbSessionStore(store.clone())
-        .create(&mut record)
+        let now = buergerportal::clock::now_unix();
+        editor::grant(
+            app.state.store(),
+            t.scope(),
+            &e.id,
+            role,
+            Who { actor: "test", now },
+        )
         .await
         .unwrap();
-    Editor {
-        id,
-        cookie: format!("bp_redaktion={}", record.id),
-        csrf,
     }
+    e
 }
 
 async fn get(app: &TestApp, host: &str, path: &str, cookie: &str) -> (u16, String) {
-    let res = app
-        .client
-        .get(format!("http://{}{path}", app.addr))
-        .header("host", host)
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
+    let (status, body, _) = app.get_as(host, path, cookie).await;
+    (status, body)
 }
 
 async fn post(
@@ -71,27 +38,7 @@ async fn post(
     e: &Editor,
     fields: &[(&str, &str)],
 ) -> (u16, String, Option<String>) {
-    let mut body = form_urlencoded::Serializer::new(String::new());
-    body.append_pair("csrf", &e.csrf);
-    for (k, v) in fields {
-        body.append_pair(k, v);
-    }
-    let res = app
-        .client
-        .post(format!("http://{}{path}", app.addr))
-        .header("host", host)
-        .header("cookie", &e.cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.finish())
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let location = res
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_string());
-    (status, res.text().await.unwrap(), location)
+    app.post_as(host, path, e, fields).await
 }
 
 /// Rows of every table that holds tenant content, for "nothing changed".

@@ -9,6 +9,20 @@ const CONSOLE: &str = "betrieb.localhost";
 /// Flensburg: a kreisfreie Stadt of Schleswig-Holstein that is no demo tenant.
 const FLENSBURG: &str = "010010000000";
 
+/// Every tenant as "slug|ars|status", for comparing states.
+async fn tenant_rows(app: &TestApp) -> Vec<String> {
+    let rows = sqlx::query("SELECT slug, ars, status FROM tenants ORDER BY slug")
+        .fetch_all(app.state.store().pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            let field = |c: &str| buergerportal::store::text(r, c).unwrap();
+            format!("{}|{}|{}", field("slug"), field("ars"), field("status"))
+        })
+        .collect()
+}
+
 async fn operator(app: &TestApp, subject: &str) -> BackOffice {
     let op = back_office_session(app, "bp_betrieb", "operator", subject).await;
     buergerportal::operator::grant_operator(app.state.store(), &op.id, 1)
@@ -323,23 +337,7 @@ backend_test!(
         .await
         .unwrap();
         assert_eq!(first.unchanged, 3, "the three demo tenants were there");
-        let snapshot = async {
-            let rows = sqlx::query("SELECT slug, ars, status, version FROM tenants ORDER BY slug")
-                .fetch_all(app.state.store().pool())
-                .await
-                .unwrap();
-            rows.iter()
-                .map(|r| {
-                    format!(
-                        "{}|{}|{}",
-                        buergerportal::store::text(r, "slug").unwrap(),
-                        buergerportal::store::text(r, "ars").unwrap(),
-                        buergerportal::store::text(r, "status").unwrap()
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
-        let before = snapshot.await;
+        let before = tenant_rows(&app).await;
         let second = buergerportal::operator::onboard(
             app.state.store(),
             &candidates,
@@ -351,23 +349,7 @@ backend_test!(
         .unwrap();
         assert!(second.created.is_empty());
         assert_eq!(second.unchanged, candidates.len());
-        let after = async {
-            let rows = sqlx::query("SELECT slug, ars, status, version FROM tenants ORDER BY slug")
-                .fetch_all(app.state.store().pool())
-                .await
-                .unwrap();
-            rows.iter()
-                .map(|r| {
-                    format!(
-                        "{}|{}|{}",
-                        buergerportal::store::text(r, "slug").unwrap(),
-                        buergerportal::store::text(r, "ars").unwrap(),
-                        buergerportal::store::text(r, "status").unwrap()
-                    )
-                })
-                .collect::<Vec<_>>()
-        }
-        .await;
+        let after = tenant_rows(&app).await;
         assert_eq!(before, after, "a second run changes nothing");
         app.state.refresh().await.unwrap();
         let slug: String = sqlx::query_scalar("SELECT slug FROM tenants WHERE ars = '01054'")
