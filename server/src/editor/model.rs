@@ -271,10 +271,16 @@ pub fn line(field: &str, value: &str, required: bool) -> Result<String, FieldErr
             format!("Höchstens {MAX_SHORT} Zeichen."),
         ));
     }
-    if v.chars().any(char::is_control) {
+    if v.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Err(FieldError::new(field, "Enthält Steuerzeichen."));
     }
     Ok(v.to_string())
+}
+
+/// Bidirectional overrides and isolates: they can make a name read as
+/// something else ("Trojan Source"), so editors' single-line fields refuse them.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A Markdown text, bounded; line breaks allowed, other control characters not.

@@ -185,7 +185,7 @@ mod tests {
         let path = dir.join("anbieter.toml");
         std::fs::write(
             &path,
-            file("uebergabe = \"url\"").replace(HASH, DEMO_CREDENTIAL_SHA256),
+            file("uebergabe = \"formular\"").replace(HASH, DEMO_CREDENTIAL_SHA256),
         )
         .unwrap();
         let err = Providers::load(Some(&path), false).unwrap_err();
