@@ -292,8 +292,12 @@ fn slug_for(name: &str, ars: &Ars, taken: &HashSet<String>) -> String {
     .iter()
     .find_map(|p| full.strip_prefix(p))
     .unwrap_or(&full);
-    let base: String = short.chars().take(50).collect();
-    let base = if base.is_empty() { slugify(name) } else { base };
+    // Cut at 50 characters, never leaving a hyphen at the end (not a valid slug).
+    let cut: String = short.chars().take(50).collect();
+    let base = match cut.trim_end_matches('-') {
+        "" => slugify(name),
+        b => b.to_string(),
+    };
     if !taken.contains(&base) {
         base
     } else {
@@ -641,4 +645,23 @@ pub async fn invite_first_admin(
     who: Who<'_>,
 ) -> Result<String, StoreError> {
     crate::editor::invite(store, scope, crate::editor::Role::Admin, who).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_give_valid_slugs() {
+        // Cut at 50 characters, this name ends in a hyphen.
+        let name = "Verwaltungsgemeinschaft (VVG) der Stadt Weilheim an der Teck";
+        let ars = Ars::parse("081165005").unwrap();
+        let slug = slug_for(name, &ars, &HashSet::new());
+        assert!(TenantSlug::parse(&slug).is_ok(), "{slug}");
+        assert!(!slug.ends_with('-'));
+        let taken = HashSet::from([slug.clone()]);
+        let other = slug_for(name, &ars, &taken);
+        assert!(TenantSlug::parse(&other).is_ok(), "{other}");
+        assert_ne!(other, slug);
+    }
 }
