@@ -451,15 +451,21 @@ impl SearchIndex {
 
     fn did_you_mean(&self, query_words: &[String]) -> Option<String> {
         let mut changed = false;
+        // Each unknown word is compared with the vocabulary: a few per query, not ten.
+        let mut lookups_left = MAX_TWO_EDIT_WORDS + 1;
         let words: Vec<String> = query_words
             .iter()
             .map(|w| {
+                if lookups_left == 0 {
+                    return w.clone();
+                }
                 if self.vocabulary.contains_key(w)
                     || !self.synonyms.get(w).is_empty()
                     || w.len() > crate::search::analysis::MAX_SPLIT_LEN
                 {
                     return w.clone();
                 }
+                lookups_left -= 1;
                 let max = 2.min(w.len() / 3 + 1);
                 // Words whose length differs by more than `max` cannot be that close:
                 // skipping them saves most of the distance computations.
