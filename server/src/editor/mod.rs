@@ -585,17 +585,13 @@ pub async fn top_views(
     scope: TenantScope,
     limit: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT service, views FROM tenant_service_views WHERE tenant_id = $1 ORDER BY views DESC, service LIMIT $2",
+    top_counts(
+        store,
+        "SELECT service AS k, views AS n FROM tenant_service_views WHERE tenant_id = $1 ORDER BY views DESC, service LIMIT $2",
+        scope,
+        limit,
     )
-    .bind(scope.id())
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| Ok((text(r, "service")?, int(r, "views")?.unwrap_or(0))))
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
+    .await
 }
 
 /// Searches of a tenant that found nothing (counts only), most frequent first.
@@ -604,15 +600,29 @@ pub async fn top_misses(
     scope: TenantScope,
     limit: i64,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT query, count FROM search_misses WHERE tenant_id = $1 ORDER BY count DESC, query LIMIT $2",
+    top_counts(
+        store,
+        "SELECT query AS k, count AS n FROM search_misses WHERE tenant_id = $1 ORDER BY count DESC, query LIMIT $2",
+        scope,
+        limit,
     )
-    .bind(scope.id())
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await?;
+    .await
+}
+
+/// (key, count) rows of a tenant-scoped `sql` with columns `k` and `n`.
+async fn top_counts(
+    store: &Store,
+    sql: &str,
+    scope: TenantScope,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(sql)
+        .bind(scope.id())
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await?;
     rows.iter()
-        .map(|r| Ok((text(r, "query")?, int(r, "count")?.unwrap_or(0))))
+        .map(|r| Ok((text(r, "k")?, int(r, "n")?.unwrap_or(0))))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(StoreError::from)
 }
