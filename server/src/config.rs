@@ -304,6 +304,13 @@ pub struct Limits {
     /// never evicts another tenant's pages.
     #[arg(long, env = "PAGE_CACHE_TENANT_MB", default_value_t = 4)]
     pub page_cache_tenant_mb: u64,
+    /// Memory for search results, in MiB, so that queries asked again cost a lookup.
+    #[arg(long, env = "SEARCH_CACHE_MB", default_value_t = 32)]
+    pub search_cache_mb: u64,
+    /// Seconds at least between two updates of search popularity from page
+    /// views; each update makes the cached results of every query stale.
+    #[arg(long, env = "SEARCH_POPULARITY_SECS", default_value_t = 60)]
+    pub search_popularity_secs: u64,
     /// Seconds a client may take to send a request's headers; also how long an
     /// idle keep-alive connection stays open.
     #[arg(long, env = "HEADER_TIMEOUT_SECS", default_value_t = 10)]
@@ -336,6 +343,8 @@ impl Default for Limits {
         Limits {
             page_cache_mb: 256,
             page_cache_tenant_mb: 4,
+            search_cache_mb: 32,
+            search_popularity_secs: 60,
             header_timeout_secs: 10,
             body_timeout_secs: 30,
             request_timeout_secs: 30,

@@ -1,6 +1,9 @@
-//! Search relevance, measured over a labelled set of real citizen queries
-//! (`tests/relevance/queries.toml`): the top-3 hit rate and the mean reciprocal
-//! rank, for our search and for PostgreSQL full-text search on the same data.
+//! Search relevance, measured over two labelled sets of citizen queries: the
+//! original one (`tests/relevance/queries.toml`) and one written from public
+//! sources of citizens' wording (`tests/relevance/citizens.toml`, forum
+//! questions, municipal FAQ pages, keyword lists; never from this search's
+//! misses). Each set's top-3 hit rate and mean reciprocal rank are reported on
+//! their own, for our search and for PostgreSQL full-text search.
 mod common;
 use common::{Backend, TestApp};
 use serde::Deserialize;
@@ -17,14 +20,20 @@ struct Query {
     expect: Vec<String>,
 }
 
-fn labelled() -> Vec<Query> {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/relevance/queries.toml"
-    ))
-    .unwrap();
-    let set: Labelled = toml::from_str(&text).unwrap();
-    assert!(set.query.len() >= 100, "at least 100 labelled queries");
+/// The sets by name, with the top-3 hit rate below which a change made search
+/// worse than measured (2026-11-29: 0.884 and 0.600; the goal is 0.85 on both).
+const SETS: [(&str, &str, f64); 2] = [
+    ("original", "queries.toml", 0.85),
+    ("citizens", "citizens.toml", 0.58),
+];
+
+fn labelled(file: &str) -> Vec<Query> {
+    let path = format!("{}/tests/relevance/{file}", env!("CARGO_MANIFEST_DIR"));
+    let set: Labelled = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(
+        set.query.len() >= 100,
+        "at least 100 labelled queries in {file}"
+    );
     set.query
 }
 
@@ -78,10 +87,10 @@ async fn ours(app: &TestApp, q: &str) -> Vec<String> {
         .collect()
 }
 
-async fn measure(app: &TestApp, baseline: bool) -> (Score, Score, Vec<String>) {
+async fn measure(app: &TestApp, file: &str, baseline: bool) -> (Score, Score, Vec<String>) {
     let (mut search, mut pg) = (Score::default(), Score::default());
     let mut misses = Vec::new();
-    for q in labelled() {
+    for q in labelled(file) {
         let ranked = ours(app, &q.q).await;
         if !ranked.iter().take(3).any(|k| q.expect.contains(k)) {
             misses.push(format!(
@@ -105,19 +114,21 @@ async fn measure(app: &TestApp, baseline: bool) -> (Score, Score, Vec<String>) {
 #[tokio::test]
 async fn search_finds_what_citizens_mean() {
     let app = spawn(Backend::Sqlite).await;
-    let (score, _, misses) = measure(&app, false).await;
-    println!(
-        "search: top-3 hit rate {:.3}, MRR {:.3} over {} queries",
-        score.top3_rate(),
-        score.mrr(),
-        score.n
-    );
-    println!("not in the top 3:\n  {}", misses.join("\n  "));
-    assert!(
-        score.top3_rate() >= 0.80,
-        "top-3 hit rate {:.3}",
-        score.top3_rate()
-    );
+    for (name, file, min_top3) in SETS {
+        let (score, _, misses) = measure(&app, file, false).await;
+        println!(
+            "{name} set: top-3 hit rate {:.3}, MRR {:.3} over {} queries",
+            score.top3_rate(),
+            score.mrr(),
+            score.n
+        );
+        println!("not in the top 3:\n  {}", misses.join("\n  "));
+        assert!(
+            score.top3_rate() >= min_top3,
+            "{name} set: top-3 hit rate {:.3}",
+            score.top3_rate()
+        );
+    }
 }
 
 #[tokio::test]
@@ -126,14 +137,16 @@ async fn search_beats_postgres_full_text_search() {
     buergerportal::search::baseline::prepare(app.state.store())
         .await
         .unwrap();
-    let (ours, pg, _) = measure(&app, true).await;
-    println!(
-        "search: top-3 {:.3}, MRR {:.3}; PostgreSQL FTS: top-3 {:.3}, MRR {:.3} ({} queries)",
-        ours.top3_rate(),
-        ours.mrr(),
-        pg.top3_rate(),
-        pg.mrr(),
-        ours.n
-    );
-    assert!(ours.top3_rate() > pg.top3_rate());
+    for (name, file, _) in SETS {
+        let (ours, pg, _) = measure(&app, file, true).await;
+        println!(
+            "{name} set: search top-3 {:.3}, MRR {:.3}; PostgreSQL FTS: top-3 {:.3}, MRR {:.3} ({} queries)",
+            ours.top3_rate(),
+            ours.mrr(),
+            pg.top3_rate(),
+            pg.mrr(),
+            ours.n
+        );
+        assert!(ours.top3_rate() > pg.top3_rate(), "{name} set");
+    }
 }

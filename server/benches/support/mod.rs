@@ -84,3 +84,50 @@ pub fn fmt_us(us: f64) -> String {
         format!("{us:.0} µs")
     }
 }
+
+/// Hostile queries: long words (compound splitting, deletions, fuzzy
+/// automata), many words, typo-laden compounds, query-syntax operators.
+pub fn hostile_queries() -> Vec<(String, String)> {
+    let parts = [
+        "hunde", "steuer", "ausweis", "personal", "fuhrer", "schein", "wohn", "sitz",
+    ];
+    let compound: String = parts.iter().cycle().take(8).copied().collect();
+    vec![
+        ("one 200-letter word".into(), "a".repeat(200)),
+        ("40-letter compound".into(), compound[..40].to_string()),
+        (
+            "39-letter compound with a typo".into(),
+            format!("{}x", &compound[..38]),
+        ),
+        (
+            "28-letter typo compound".into(),
+            format!("{}q", &compound[..27]),
+        ),
+        (
+            "ten 19-letter typo compounds".into(),
+            (0..10)
+                .map(|i| format!("anwohnerparkausweis{}", (b'a' + i) as char))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        (
+            "40 short words".into(),
+            "hund ".repeat(40).trim().to_string(),
+        ),
+        (
+            "ten 14-letter unknown words (2 edits)".into(),
+            (0..10)
+                .map(|i| format!("qwertzuiopasd{i}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        (
+            "query syntax".into(),
+            "\"(hund OR katze) AND name:steuer~2^3 +pass -ausweis [a TO z] *".into(),
+        ),
+        (
+            "control characters".into(),
+            "hund\u{7}\u{1b}[31msteuer\u{0}".into(),
+        ),
+    ]
+}

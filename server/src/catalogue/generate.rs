@@ -15,12 +15,15 @@
 //! 4. No office gets opening hours, phone or e-mail that no source gives.
 //! 5. Online services exist for demo services that name a Vertrauensniveau, and
 //!    for federal services the real ones the PVOG lists (pvog-bund-2025).
+//! 6. Citizens' words for services come from Munich's service database and the
+//!    PVOG (keywords, synonyms, citizen-facing names) by LeiKa key.
 
 use super::demo::DemoLeistung;
 use super::model::{source, *};
 use super::rules::{self, LevelOffices, RuleTable};
 use super::sources::{
-    AnschriftRecord, GebietLevel, GebietRecord, OzgCatalogue, PostcodeRecord, PvogBund, SourceError,
+    AnschriftRecord, DldbService, GebietLevel, GebietRecord, OzgCatalogue, PostcodeRecord,
+    PvogBund, PvogDetail, SourceError,
 };
 use crate::keys::{slugify, Ars, LeikaKey, Vertrauensniveau};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -35,6 +38,10 @@ pub struct Sources {
     pub ozg: OzgCatalogue,
     /// Federal services of the Portalverbund with their real online services.
     pub pvog: PvogBund,
+    /// PVOG detail records: their synonyms are citizens' words for a LeiKa key.
+    pub pvog_details: Vec<PvogDetail>,
+    /// Munich's service database: its keywords are citizens' words for a LeiKa key.
+    pub dldb: Vec<DldbService>,
     pub anschriften: Vec<AnschriftRecord>,
     pub demo: Vec<DemoLeistung>,
     pub demo_file: String,
@@ -61,6 +68,7 @@ pub fn generate(src: &Sources) -> Result<CatalogueData, SourceError> {
     let lebenslagen = lebenslagen(&src.ozg);
     let mut leistungen = leistungen(src, &lebenslagen)?;
     leistungen.sort_by(|a, b| a.leika.cmp(&b.leika));
+    add_citizen_words(&mut leistungen, src);
     let offices = Offices::build(&regions, &src.anschriften, &src.lands);
     let applied = rules::apply(
         &src.rules,
@@ -221,6 +229,47 @@ fn apply_demo(l: &mut Leistung, d: &DemoLeistung) {
     }
     l.keywords = d.keywords.clone();
     l.source = source::DEMO.into();
+}
+
+/// Words citizens search with, from real sources, as keywords of the service
+/// with that LeiKa key, for every tenant: Munich's keywords (`meta.keywords`),
+/// the PVOG's synonyms and its citizen-facing names ("… beantragen").
+fn add_citizen_words(leistungen: &mut [Leistung], src: &Sources) {
+    let mut words: HashMap<&LeikaKey, Vec<&str>> = HashMap::new();
+    for s in &src.dldb {
+        for k in &s.leika {
+            words
+                .entry(k)
+                .or_default()
+                .extend(s.keywords.iter().map(String::as_str));
+        }
+    }
+    for d in &src.pvog_details {
+        for k in &d.leika {
+            words
+                .entry(k)
+                .or_default()
+                .extend(d.synonyms.iter().map(String::as_str));
+        }
+    }
+    for s in &src.pvog.services {
+        if let Some(name) = &s.citizen_name {
+            words.entry(&s.leika).or_default().push(name);
+        }
+    }
+    for l in leistungen {
+        let Some(extra) = words.get(&l.leika) else {
+            continue;
+        };
+        for w in extra {
+            let w = w.trim();
+            let known = l.keywords.iter().any(|k| k.eq_ignore_ascii_case(w))
+                || l.name.eq_ignore_ascii_case(w);
+            if !w.is_empty() && !known {
+                l.keywords.push(w.to_string());
+            }
+        }
+    }
 }
 
 /// "§ 9 PAuswG [http://…]" → "§ 9 PAuswG"; the links point to a retired host layout.

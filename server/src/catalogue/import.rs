@@ -6,7 +6,8 @@ use super::model::CatalogueData;
 use super::persist;
 use super::rules::RuleTable;
 use super::sources::{
-    parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, parse_pvog_bund, SourceError,
+    parse_dldb_services, parse_gv100ad, parse_gvisys, parse_ozg_dump, parse_plz, parse_pvog_bund,
+    parse_pvog_detail, SourceError,
 };
 use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -14,7 +15,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 
 /// Bump when the generation rules change, so that an unchanged source is re-imported.
-const GENERATOR_VERSION: &str = "generate-v3-regeltabelle";
+const GENERATOR_VERSION: &str = "generate-v4-buergerwoerter";
 
 /// Files in `SOURCES_DIR`.
 pub const GV100AD: &str = "destatis-gv100ad-2025/GV100AD_30112025.txt";
@@ -22,6 +23,10 @@ pub const PLZ: &str = "plz-ags-osm-2022/zuordnung_plz_ort.csv";
 pub const OZG: &str = "ozg-katalog-nrw-2019/symfony.data.sql";
 pub const GVISYS_DIR: &str = "gvisys-anschriften-2011/data";
 pub const PVOG: &str = "pvog-bund-2025/ars_000000000000.csv";
+/// The PVOG's detail records (`detail_*.json`), for their synonyms.
+pub const PVOG_DETAIL_DIR: &str = "pvog-bund-2025";
+/// Munich's service database, for the keywords its citizens search with.
+pub const DLDB: &str = "dldb-muenchen-2026/services_de.json";
 /// The project's own demo texts, in `CATALOGUE_DIR`.
 pub const DEMO: &str = "demo/leistungen.toml";
 /// The project's rule table of responsibilities in Schleswig-Holstein, in `CATALOGUE_DIR`.
@@ -124,7 +129,16 @@ impl SourceFiles {
             return Err(missing(GVISYS_DIR));
         }
         yaml.sort();
-        let mut wanted: Vec<(String, PathBuf)> = [GV100AD, PLZ, OZG, PVOG]
+        let mut details: Vec<String> = std::fs::read_dir(sources.join(PVOG_DETAIL_DIR))
+            .map_err(|_| missing(PVOG_DETAIL_DIR))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("detail_") && n.ends_with(".json"))
+            .map(|n| format!("{PVOG_DETAIL_DIR}/{n}"))
+            .collect();
+        details.sort();
+        yaml.extend(details);
+        let mut wanted: Vec<(String, PathBuf)> = [GV100AD, PLZ, OZG, PVOG, DLDB]
             .iter()
             .map(|n| (n.to_string(), sources.join(n)))
             .collect();
@@ -182,7 +196,15 @@ impl SourceFiles {
             .filter(|(n, _)| n.starts_with(GVISYS_DIR))
             .map(|(n, t)| parse_gvisys(n, t))
             .collect::<Result<_, _>>()?;
+        let pvog_details = self
+            .files
+            .iter()
+            .filter(|(n, _)| n.starts_with(PVOG_DETAIL_DIR) && n.ends_with(".json"))
+            .map(|(n, t)| parse_pvog_detail(n, t))
+            .collect::<Result<_, _>>()?;
         let sources = Sources {
+            dldb: parse_dldb_services(DLDB, self.text(DLDB))?,
+            pvog_details,
             gebiete: parse_gv100ad(GV100AD, self.text(GV100AD))?,
             postcodes: parse_plz(PLZ, self.text(PLZ))?,
             ozg: parse_ozg_dump(OZG, self.text(OZG))?,

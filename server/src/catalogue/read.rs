@@ -245,6 +245,11 @@ impl Catalogue {
         self.lebenslage_idx.get(slug).map(|&i| &self.lebenslagen[i])
     }
 
+    /// The position of a Lebenslage in `lebenslagen`.
+    pub fn lebenslage_position(&self, slug: &str) -> Option<usize> {
+        self.lebenslage_idx.get(slug).copied()
+    }
+
     pub fn lebenslage_by_name(&self, name: &str) -> Option<&Lebenslage> {
         self.lebenslagen.iter().find(|l| l.name == name)
     }

@@ -7,7 +7,8 @@ use crate::catalogue::model::Region;
 use crate::editor::local::ServiceView;
 use crate::keys::LeikaKey;
 use crate::operator::insight::Metric;
-use crate::search::{analysis, Hit, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
+use crate::search::cache::ResultKey;
+use crate::search::{Hit, SearchIndex, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
 use crate::tenancy::Tenant;
 use app::{Crumb, Facet, LinkItem, Page, ServiceCard};
 use axum::extract::{Extension, RawQuery, State};
@@ -19,6 +20,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 const MAX_PAGE_QUERY: usize = 200;
+/// Names offered while typing.
+const SUGGESTIONS: usize = 8;
 const MAX_API_QUERY: usize = 200;
 /// Results beyond page 50 are never useful and only cost.
 const MAX_PAGE: usize = 50;
@@ -90,79 +93,61 @@ fn ranking_gemeinde<'a>(
     })
 }
 
-/// Runs a search in one of the bounded search slots, so that searches never
-/// occupy every worker thread while pages wait.
+/// The results of a search: from the result cache, or searched in one of the
+/// bounded search slots (so that searches never occupy every worker thread
+/// while pages wait) and then cached. `counted`: a search a citizen made
+/// (not a suggestion while typing), counted for the tenant's insight.
 async fn run(
     state: &AppState,
     tenant: &Tenant,
     content: &Content,
     place: &Place<'_>,
     req: &SearchRequest,
-) -> SearchResults {
-    let _slot = state.0.search_slots.acquire().await;
+    counted: bool,
+) -> Arc<SearchResults> {
     let c = &content.catalogue;
-    let started = std::time::Instant::now();
-    let results = with_signals(state, tenant, content, place, |signals| {
-        content.search.search(c, signals, req)
-    });
-    super::metrics::search_done("suche", started.elapsed());
-    if results.searched && req.page == 0 {
+    let shared = state.search();
+    let gemeinde = ranking_gemeinde(tenant, content, place).map(|g| &g.ars);
+    let popularity = shared.popularity(c, || state.views());
+    let words = SearchIndex::query_words(&req.query).join(" ");
+    let key = ResultKey {
+        tenant: tenant.id,
+        words,
+        lebenslage: req.lebenslage.clone(),
+        online_only: req.online_only,
+        page: req.page,
+        gemeinde: gemeinde.map(|g| g.as_str().to_string()),
+        versions: (c.version, tenant.content_version(), popularity.generation),
+    };
+    let results = match shared.results.get(&key) {
+        Some(r) => r,
+        None => {
+            let _slot = state.0.search_slots.acquire().await;
+            let started = std::time::Instant::now();
+            let office = shared.offices(c, gemeinde);
+            let signals = TenantSignals {
+                scope: tenant.id,
+                local: &tenant.local,
+                office: &office,
+                popularity: &popularity.values,
+            };
+            let r = Arc::new(content.search.search(c, &signals, req));
+            super::metrics::search_done(
+                if counted { "suche" } else { "vorschlag" },
+                started.elapsed(),
+            );
+            shared.results.insert(key.clone(), r.clone());
+            r
+        }
+    };
+    if counted && results.searched && req.page == 0 {
         state.count(tenant.id, Metric::Search);
         if results.total == 0 {
             state.count(tenant.id, Metric::ZeroResult);
-            record_miss(state, tenant.id, &req.query);
+            shared.miss(tenant.id, &key.words);
         }
     }
     results
-}
-
-/// Runs `f` with what this tenant contributes to ranking: which services have a
-/// known office for the citizen's (or the tenant's first) Gemeinde, and page views.
-fn with_signals<R>(
-    state: &AppState,
-    tenant: &Tenant,
-    content: &Content,
-    place: &Place,
-    f: impl FnOnce(&TenantSignals) -> R,
-) -> R {
-    let c = &content.catalogue;
-    // The Gemeinde's areas are looked up once per query, not once per candidate.
-    let areas = ranking_gemeinde(tenant, content, place)
-        .map(|g| c.area_chain(&g.ars))
-        .unwrap_or_default();
-    let covered = c.services_with_office(&areas);
-    let has_office = |service: usize| covered.get(service).copied().unwrap_or(false);
-    let views = state.views();
-    let view_count = |k: &LeikaKey| views.get(k).copied().unwrap_or(0);
-    f(&TenantSignals {
-        scope: tenant.id,
-        local: &tenant.local,
-        has_office: &has_office,
-        views: &view_count,
-    })
-}
-
-/// Counts a query that found nothing, for the tenant's editors: the query's words and a count, nothing about the person.
-fn record_miss(state: &AppState, tenant: i64, query: &str) {
-    let normalized: String = analysis::words(query).join(" ").chars().take(100).collect();
-    if normalized.is_empty() {
-        return;
-    }
-    let store = state.store().clone();
-    tokio::spawn(async move {
-        let result = sqlx::query(
-            "INSERT INTO search_misses (tenant_id, query, count, last_seen) VALUES ($1, $2, 1, $3) \
-             ON CONFLICT (tenant_id, query) DO UPDATE SET count = search_misses.count + 1, last_seen = excluded.last_seen",
-        )
-        .bind(tenant)
-        .bind(normalized)
-        .bind(crate::clock::now_rfc3339())
-        .execute(store.pool())
-        .await;
-        if let Err(e) = result {
-            tracing::warn!("Suche ohne Treffer nicht gezählt: {e}");
-        }
-    });
 }
 
 /// The tenant's local service a hit names, if it is one.
@@ -262,7 +247,7 @@ pub async fn page(
             Some(e),
         ),
     };
-    let results = run(&state, &tenant, &content, &place, &req).await;
+    let results = run(&state, &tenant, &content, &place, &req, true).await;
     let gemeinde = place.gemeinde();
     let pq = shell.place_query.clone();
     let cards = results
@@ -404,7 +389,7 @@ pub async fn api(
     let content = state.content();
     let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
-    let results = run(&state, &tenant, &content, &place, &req).await;
+    let results = run(&state, &tenant, &content, &place, &req, true).await;
     let gemeinde = place.gemeinde();
     let hits: Vec<_> = results
         .hits
@@ -472,22 +457,23 @@ pub async fn suggest(
     let content = state.content();
     let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
-    let suggestions = {
-        let _slot = state.0.search_slots.acquire().await;
-        let started = std::time::Instant::now();
-        let found = with_signals(&state, &tenant, &content, &place, |signals| {
-            content.search.suggest(c, signals, &query, 8)
-        });
-        super::metrics::search_done("vorschlag", started.elapsed());
-        found
+    let req = SearchRequest {
+        query,
+        ..Default::default()
     };
+    let results = run(&state, &tenant, &content, &place, &req, false).await;
+    let suggestions = results
+        .hits
+        .iter()
+        .filter_map(|h| c.leistungen.get(h.ord))
+        .take(SUGGESTIONS);
     let items: Vec<_> = suggestions
         .into_iter()
         .map(|l| json!({ "name": l.name, "url": service_href(l, &place.query()) }))
         .collect();
     (
         [(header::CACHE_CONTROL, "public, max-age=60")],
-        Json(json!({ "query": query, "suggestions": items })),
+        Json(json!({ "query": req.query, "suggestions": items })),
     )
         .into_response()
 }

@@ -9,6 +9,7 @@ use crate::catalogue::Catalogue;
 use crate::config::Config;
 use crate::keys::LeikaKey;
 use crate::operator::insight::Metric;
+use crate::search::stages::StageRules;
 use crate::search::synonyms::Synonyms;
 use crate::search::SearchIndex;
 use crate::store::Store;
@@ -93,6 +94,7 @@ fn search_slots() -> usize {
 pub struct SearchConfig {
     pub synonyms: Synonyms,
     pub lexicon: Vec<String>,
+    pub stages: StageRules,
 }
 
 impl SearchConfig {
@@ -108,12 +110,22 @@ impl SearchConfig {
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
             .map(String::from)
             .collect();
-        Ok(SearchConfig { synonyms, lexicon })
+        let stages = StageRules::parse("search/stages.txt", &read("stages.txt")?)?;
+        Ok(SearchConfig {
+            synonyms,
+            lexicon,
+            stages,
+        })
     }
 
     pub fn build(&self, catalogue: Arc<Catalogue>) -> Result<Content, String> {
-        let search = SearchIndex::build(&catalogue, self.synonyms.clone(), &self.lexicon)
-            .map_err(|e| format!("Suchindex: {e}"))?;
+        let search = SearchIndex::build(
+            &catalogue,
+            self.synonyms.clone(),
+            &self.lexicon,
+            &self.stages,
+        )
+        .map_err(|e| format!("Suchindex: {e}"))?;
         Ok(Content { catalogue, search })
     }
 }
@@ -165,6 +177,8 @@ pub(super) struct Inner {
     /// Searches run at most this many at a time, so that search load cannot
     /// take every worker thread from page delivery.
     pub(super) search_slots: tokio::sync::Semaphore,
+    /// Search signals, results and misses shared by all searches.
+    search: crate::search::Shared,
     rates: RateLimits,
     /// For server-to-server calls to form providers; never follows redirects.
     http: openidconnect::reqwest::Client,
@@ -236,6 +250,10 @@ impl AppState {
             handoff_issuer: config.handoff_issuer.clone(),
             limits: config.limits.clone(),
             search_slots: tokio::sync::Semaphore::new(search_slots()),
+            search: crate::search::Shared::new(
+                config.limits.search_cache_mb * 1024 * 1024,
+                Duration::from_secs(config.limits.search_popularity_secs),
+            ),
             rates: RateLimits::new(&config.limits, config.trust_forwarded_host),
             http: openidconnect::reqwest::ClientBuilder::new()
                 .redirect(openidconnect::reqwest::redirect::Policy::none())
@@ -382,6 +400,10 @@ impl AppState {
         &self.0.rates
     }
 
+    pub fn search(&self) -> &crate::search::Shared {
+        &self.0.search
+    }
+
     pub fn cache(&self) -> &PageCache {
         &self.0.cache
     }
@@ -461,6 +483,8 @@ impl AppState {
         );
         let day = crate::operator::insight::day_of(crate::clock::now_unix());
         crate::operator::insight::add(self.store(), &day, &counts).await?;
+        let misses = self.0.search.take_misses();
+        crate::search::misses::write(self.store(), &misses, &crate::clock::now_rfc3339()).await?;
         let gaps = std::mem::take(
             &mut *self
                 .0
@@ -489,6 +513,7 @@ impl AppState {
         crate::catalogue::views::add(self.store(), &pending).await?;
         let totals = crate::catalogue::views::totals(self.store()).await?;
         *self.0.views.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(totals);
+        self.0.search.views_changed();
         self.0
             .views_loaded
             .store(true, std::sync::atomic::Ordering::Relaxed);

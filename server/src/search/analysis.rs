@@ -2,8 +2,10 @@
 //! exactly the same terms: words → lower case → umlaut folding → stop words →
 //! compound splitting → Snowball stemming.
 
+use rustc_hash::FxHashSet;
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 use tantivy::tokenizer::{Language, RawTokenizer, Stemmer, TextAnalyzer, TokenStream};
 
 const STOP_WORDS: &[&str] = &[
@@ -15,6 +17,113 @@ const STOP_WORDS: &[&str] = &[
     "keine", "man", "als", "auch", "bitte", "gibt", "neu", "neue", "neuen", "how", "do", "i", "a",
     "an", "the", "my", "to", "get", "for", "of", "where", "what", "can",
 ];
+
+/// Words of questions and sentences that name no service: "wo kann ich …",
+/// "ich möchte …", "wie lange dauert …". Compared after folding, like query words.
+const FILLER: &[&str] = &[
+    "möchte",
+    "möchten",
+    "will",
+    "willst",
+    "wollen",
+    "brauchen",
+    "brauchst",
+    "benötige",
+    "benötigen",
+    "kriege",
+    "kriegen",
+    "krieg",
+    "bekommt",
+    "lange",
+    "dauert",
+    "hallo",
+    "danke",
+    "dringend",
+    "schnell",
+    "sich",
+    "mal",
+    "noch",
+    "schon",
+    "jetzt",
+    "gerade",
+    "wieder",
+    "da",
+    "hier",
+    "dort",
+    "wenn",
+    "ob",
+    "weil",
+    "dass",
+    "uns",
+    "unser",
+    "unsere",
+    "unseren",
+    "dein",
+    "deine",
+    "ihr",
+    "ihre",
+    "ihren",
+    "euch",
+    "mache",
+    "machen",
+    "tun",
+    "soll",
+    "sollte",
+    "darf",
+    "dürfen",
+    "können",
+    "konnte",
+    "kann",
+    "musste",
+    "müssen",
+    "gehe",
+    "geht",
+    "gibts",
+    "welches",
+    "welchen",
+    "wieso",
+    "weshalb",
+    "wohin",
+    "woher",
+    "womit",
+    "wofür",
+    "bis",
+    "nach",
+    "über",
+    "um",
+    "aus",
+    "so",
+    "denn",
+    "eigentlich",
+    "gerne",
+    "gern",
+    "jemand",
+    "etwas",
+    "alles",
+    "einfach",
+    "besten",
+    "erfahre",
+    "finde",
+    "finden",
+    "hin",
+    "dafür",
+    "dazu",
+    "lassen",
+    "lasse",
+    "hab",
+    "bin",
+    "war",
+    "wurde",
+    "worden",
+    "werden",
+    "wird",
+    "sein",
+    "seine",
+];
+
+/// Stop words and filler, folded once.
+static IGNORED: LazyLock<HashSet<String>> =
+    LazyLock::new(|| STOP_WORDS.iter().chain(FILLER).map(|w| fold(w)).collect());
 
 /// Linking morphemes (Fugenelemente) allowed between the parts of a compound.
 const LINKS: &[&str] = &["", "s", "es", "e", "n", "en", "er"];
@@ -55,13 +164,21 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.contains(&word)
+    IGNORED.contains(word)
+}
+
+/// The words of a query that can name a service: stop words and the filler of
+/// questions and sentences removed.
+pub fn without_filler(words: Vec<String>) -> Vec<String> {
+    words.into_iter().filter(|w| !is_stop_word(w)).collect()
 }
 
 #[derive(Clone)]
 pub struct Analyzer {
     stemmer: TextAnalyzer,
-    lexicon: HashSet<String>,
+    /// FxHash: splitting looks up every substring of a word, and SipHash's
+    /// protection against chosen collisions buys nothing for a fixed word list.
+    lexicon: FxHashSet<String>,
 }
 
 impl Analyzer {
@@ -207,6 +324,20 @@ mod tests {
         Analyzer::new([
             "Hund", "Steuer", "Personal", "Ausweis", "Führer", "Schein", "Wohn", "Sitz",
         ])
+    }
+
+    #[test]
+    fn questions_keep_only_the_words_that_name_a_service() {
+        assert_eq!(
+            without_filler(words("Wo kann ich meinen Personalausweis abholen?")),
+            ["personalausweis", "abholen"]
+        );
+        assert_eq!(
+            without_filler(words(
+                "Ich möchte bitte einen Kitaplatz, wie lange dauert das?"
+            )),
+            ["kitaplatz"]
+        );
     }
 
     #[test]

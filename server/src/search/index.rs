@@ -1,12 +1,13 @@
-use super::analysis::{fold, is_stop_word, words, Analyzer};
+use super::analysis::{fold, without_filler, words, Analyzer};
+use super::stages::{verrichtung, StageRules, Stages};
 use super::synonyms::Synonyms;
 use crate::catalogue::model::Leistung;
 use crate::catalogue::Catalogue;
 use crate::editor::local::LocalContent;
 use crate::keys::LeikaKey;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
-use tantivy::collector::{Count, TopDocs};
+use std::sync::{Arc, Mutex};
+use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::Value as _;
 use tantivy::schema::{
@@ -19,7 +20,13 @@ pub const PER_PAGE: usize = 10;
 const CANDIDATES: usize = 1000;
 const TOKENIZER: &str = "analysed";
 /// Query words that may be expanded by two edits; later ones get one.
-const MAX_TWO_EDIT_WORDS: usize = 2;
+const MAX_TWO_EDIT_WORDS: usize = 1;
+/// Unknown query words that are expanded fuzzily at all; later ones match
+/// exactly only. Each expansion walks the term dictionary with an automaton.
+const MAX_FUZZY_WORDS: usize = 2;
+/// The weight of the field fuzzy and prefix terms are matched in: names and
+/// keywords together, so that each word builds its automaton once.
+const FUZZY_FIELD_WEIGHT: f32 = 3.5;
 /// The `ord` of a tenant's local service: it is no catalogue position, its
 /// document carries the service's key instead.
 const LOCAL_ORD: u64 = u64::MAX;
@@ -36,6 +43,14 @@ struct Fields {
     scope: Field,
     key: Field,
     text: [Field; 4],
+    /// Name and keyword terms together, for fuzzy and prefix matching.
+    fuzzy: Field,
+}
+
+/// How much fuzzy expansion a query has left.
+struct Budget {
+    fuzzy_words: usize,
+    two_edit_words: usize,
 }
 
 pub struct SearchIndex {
@@ -50,7 +65,22 @@ pub struct SearchIndex {
     synonyms: Synonyms,
     /// Folded words of service names with their frequency, for "did you mean".
     vocabulary: BTreeMap<String, usize>,
+    /// The same by length in bytes, up to `MAX_SPLIT_LEN` + 2.
+    by_length: Vec<Vec<(String, usize)>>,
+    /// By catalogue position.
+    facts: Vec<ServiceFacts>,
+    stages: Stages,
+    word_terms: moka::sync::Cache<String, Arc<WordTerms>>,
 }
+
+/// What a query word searches for exactly, from analysis and synonyms alone.
+struct WordTerms {
+    exact: Vec<(String, f32)>,
+    stem: String,
+}
+
+/// Words whose terms are kept (a few hundred bytes each).
+const WORD_TERMS_KEPT: u64 = 20_000;
 
 #[derive(Debug, Clone, Default)]
 pub struct SearchRequest {
@@ -90,14 +120,28 @@ pub struct SearchResults {
     pub searched: bool,
 }
 
-/// What the tenant contributes to ranking.
+/// What the tenant contributes to ranking, precomputed by catalogue position
+/// so that ranking a candidate is two slice reads, not two lookups.
 pub struct TenantSignals<'a> {
     pub scope: i64,
     /// The tenant's published local services, for hits on them.
     pub local: &'a LocalContent,
-    /// Whether an office is known for the service at this position of the catalogue.
-    pub has_office: &'a dyn Fn(usize) -> bool,
-    pub views: &'a dyn Fn(&LeikaKey) -> u64,
+    /// Whether an office is known for the service at this position (for the citizen's Gemeinde).
+    pub office: &'a [bool],
+    /// The popularity part of the score at this position (see [`SearchIndex::popularity`]).
+    pub popularity: &'a [f32],
+}
+
+/// What ranking, grouping and facets need of a catalogue service, looked up
+/// once when the index is built instead of once per candidate and query.
+struct ServiceFacts {
+    online: bool,
+    described: bool,
+    /// The OZG-Leistung, or a group of its own.
+    group: i64,
+    /// Positions in the catalogue's Lebenslagen.
+    lebenslagen: Vec<u16>,
+    verrichtung: Option<u16>,
 }
 
 impl SearchIndex {
@@ -105,6 +149,7 @@ impl SearchIndex {
         catalogue: &Catalogue,
         synonyms: Synonyms,
         lexicon: &[String],
+        stages: &StageRules,
     ) -> tantivy::Result<SearchIndex> {
         let mut sb = Schema::builder();
         let text_options = TextOptions::default().set_indexing_options(
@@ -117,6 +162,7 @@ impl SearchIndex {
             scope: sb.add_text_field("scope", STRING),
             key: sb.add_text_field("key", STRING | STORED),
             text: FIELDS.map(|(name, _)| sb.add_text_field(name, text_options.clone())),
+            fuzzy: sb.add_text_field("fuzzy", text_options.clone()),
         };
         let index = Index::create_in_ram(sb.build());
         index.tokenizers().register(
@@ -135,6 +181,7 @@ impl SearchIndex {
             writer.add_document(doc!(
                 fields.ord => ord as u64,
                 fields.scope => "central",
+                fields.fuzzy => format!("{name} {keywords}"),
                 fields.text[0] => name,
                 fields.text[1] => keywords,
                 fields.text[2] => short,
@@ -153,7 +200,17 @@ impl SearchIndex {
                 }
             }
         }
+        let mut by_length = vec![Vec::new(); crate::search::analysis::MAX_SPLIT_LEN + 3];
+        for (w, n) in &vocabulary {
+            if let Some(bucket) = by_length.get_mut(w.len()) {
+                bucket.push((w.clone(), *n));
+            }
+        }
         Ok(SearchIndex {
+            by_length,
+            word_terms: moka::sync::Cache::new(WORD_TERMS_KEPT),
+            facts: facts(catalogue),
+            stages: Stages::resolve(stages, catalogue, &analyzer),
             catalogue_version: catalogue.version,
             reader: index
                 .reader_builder()
@@ -171,40 +228,80 @@ impl SearchIndex {
     /// At most this many words of a query count; the rest is ignored.
     pub const MAX_QUERY_WORDS: usize = 10;
 
+    /// The words a query searches for: folded, without stop words and filler,
+    /// at most [`Self::MAX_QUERY_WORDS`]. Queries with the same words have the
+    /// same results, so this is also the key of the result cache.
+    pub fn query_words(query: &str) -> Vec<String> {
+        without_filler(words(query))
+            .into_iter()
+            .take(Self::MAX_QUERY_WORDS)
+            .collect()
+    }
+
+    /// The popularity part of the score by catalogue position: 0.3 · ln(1 + page views).
+    pub fn popularity(c: &Catalogue, views: &dyn Fn(&LeikaKey) -> u64) -> Vec<f32> {
+        c.leistungen
+            .iter()
+            .map(|l| 0.3 * (views(&l.leika) as f32).ln_1p())
+            .collect()
+    }
+
     pub fn search(
         &self,
         c: &Catalogue,
         tenant: &TenantSignals,
         req: &SearchRequest,
     ) -> SearchResults {
-        let query_words: Vec<String> = words(&req.query)
-            .into_iter()
-            .filter(|w| !is_stop_word(w))
-            .take(Self::MAX_QUERY_WORDS)
-            .collect();
+        let query_words = Self::query_words(&req.query);
         if query_words.is_empty() {
             return SearchResults::default();
         }
         let searcher = self.reader.searcher();
+        let stages = self.stage_codes(&query_words);
         let query = self.query(&searcher, &query_words, tenant.scope);
-        let Ok((scored, _count)) = searcher.search(
-            &query,
-            &(TopDocs::with_limit(CANDIDATES).order_by_score(), Count),
-        ) else {
+        let Ok(scored) = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
+        else {
             return SearchResults {
                 searched: true,
                 ..Default::default()
             };
         };
+        let hits = self.ranked(&searcher, scored, c, tenant, &stages);
+        let hits = self.diversify(hits);
+        let mut results = self.facets_and_filter(hits, c, tenant.local, req);
+        if results.total == 0 {
+            results.suggestion = self.did_you_mean(&query_words);
+        }
+        results
+    }
+
+    /// The Verrichtungen the query's stage words name ("abholen": Ausgabe).
+    fn stage_codes(&self, query_words: &[String]) -> HashSet<u16> {
+        query_words
+            .iter()
+            .filter_map(|w| self.stages.codes(&self.analyzer.stem(w)))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    /// The candidates with their score, best first: a catalogue service that
+    /// matches twice (its own document and the tenant's keywords for it) counts once.
+    fn ranked(
+        &self,
+        searcher: &Searcher,
+        scored: Vec<(f32, tantivy::DocAddress)>,
+        c: &Catalogue,
+        tenant: &TenantSignals,
+        stages: &HashSet<u16>,
+    ) -> Vec<Hit> {
         // One column reader per segment, not one per hit.
         let ords: Vec<_> = searcher
             .segment_readers()
             .iter()
             .map(|seg| seg.fast_fields().u64("ord").ok())
             .collect();
-        // A catalogue service may match twice (its own document and the
-        // tenant's keywords for it): the better match counts.
-        let mut central: HashMap<usize, f32> = HashMap::new();
+        let mut best: Vec<(usize, f32)> = Vec::with_capacity(scored.len());
         let mut hits: Vec<Hit> = Vec::new();
         for (score, addr) in scored {
             let Some(ord) = ords
@@ -215,19 +312,17 @@ impl SearchIndex {
                 continue;
             };
             if ord == LOCAL_ORD {
-                hits.extend(self.local_hit(&searcher, addr, score, tenant.local));
-            } else {
-                let best = central.entry(ord as usize).or_insert(score);
-                *best = best.max(score);
+                hits.extend(self.local_hit(searcher, addr, score, tenant.local));
+            } else if (ord as usize) < c.leistungen.len() {
+                best.push((ord as usize, score));
             }
         }
-        hits.extend(central.into_iter().filter_map(|(ord, score)| {
-            let l = c.leistungen.get(ord)?;
-            Some(Hit {
-                ord,
-                local: None,
-                score: rank(score, ord, l, c, tenant),
-            })
+        best.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        best.dedup_by_key(|(ord, _)| *ord);
+        hits.extend(best.into_iter().map(|(ord, score)| Hit {
+            ord,
+            local: None,
+            score: self.rank(score, ord, tenant, stages),
         }));
         hits.sort_by(|a, b| {
             b.score
@@ -235,13 +330,7 @@ impl SearchIndex {
                 .total_cmp(&a.score.total)
                 .then(a.ord.cmp(&b.ord))
         });
-        let hits = diversify(hits, c);
-        let mut results = facets_and_filter(hits, c, tenant.local, req);
-        results.searched = true;
-        if results.total == 0 {
-            results.suggestion = self.did_you_mean(&query_words);
-        }
-        results
+        hits
     }
 
     /// A hit on a local service the tenant still publishes.
@@ -320,12 +409,14 @@ impl SearchIndex {
         let mut docs = Vec::new();
         for s in &local.services {
             let d = &s.data;
+            let (name, keywords) = (terms(&d.name), terms(&d.keywords.join(" ")));
             docs.push(doc!(
                 self.fields.ord => LOCAL_ORD,
                 self.fields.scope => scope.as_str(),
                 self.fields.key => s.key.as_str(),
-                self.fields.text[0] => terms(&d.name),
-                self.fields.text[1] => terms(&d.keywords.join(" ")),
+                self.fields.fuzzy => format!("{name} {keywords}"),
+                self.fields.text[0] => name,
+                self.fields.text[1] => keywords,
                 self.fields.text[2] => terms(&d.short_text),
                 self.fields.text[3] => terms(&format!("{} {} {}", d.text, d.documents, d.fees)),
             ));
@@ -337,10 +428,12 @@ impl SearchIndex {
             if a.data.keywords.is_empty() {
                 continue;
             }
+            let keywords = terms(&a.data.keywords.join(" "));
             docs.push(doc!(
                 self.fields.ord => ord as u64,
                 self.fields.scope => scope.as_str(),
-                self.fields.text[1] => terms(&a.data.keywords.join(" ")),
+                self.fields.fuzzy => keywords.as_str(),
+                self.fields.text[1] => keywords,
             ));
         }
         docs
@@ -348,13 +441,27 @@ impl SearchIndex {
 
     fn query(&self, searcher: &Searcher, query_words: &[String], scope: i64) -> BooleanQuery {
         let last = query_words.len() - 1;
-        let mut two_edits_left = MAX_TWO_EDIT_WORDS;
+        let mut budget = Budget {
+            fuzzy_words: MAX_FUZZY_WORDS,
+            two_edit_words: MAX_TWO_EDIT_WORDS,
+        };
+        let all_stages = query_words
+            .iter()
+            .all(|w| self.stages.codes(&self.analyzer.stem(w)).is_some());
         let per_word: Vec<(Occur, Box<dyn Query>)> = query_words
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                let q = self.word_query(searcher, w, i == last, &mut two_edits_left);
-                (Occur::Should, Box::new(q) as Box<dyn Query>)
+                let q = self.word_query(searcher, w, i == last, &mut budget);
+                // Stage words pick among siblings (see `rank`); the other words find them.
+                let is_stage = self.stages.codes(&self.analyzer.stem(w)).is_some();
+                let weight = if is_stage && !all_stages {
+                    STAGE_TEXT_WEIGHT
+                } else {
+                    1.0
+                };
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(q), weight));
+                (Occur::Should, q)
             })
             .collect();
         let scopes = ["central".to_string(), format!("t{scope}")]
@@ -373,6 +480,41 @@ impl SearchIndex {
         ])
     }
 
+    /// The exact terms a query word searches for (its stem, compound parts, the
+    /// parts of a compound with a letter too many, synonyms of it and of its
+    /// parts), each once at its best weight. Computed once per word and kept:
+    /// the analysis costs more than the index lookups, and words repeat far
+    /// more than queries do.
+    fn word_terms(&self, word: &str) -> Arc<WordTerms> {
+        if let Some(t) = self.word_terms.get(word) {
+            return t;
+        }
+        let mut exact = self.analyzer.query_terms(word);
+        let synonyms = |w: &str, weight: f32, exact: &mut Vec<(String, f32)>| {
+            for s in self.synonyms.get(w) {
+                exact.extend(
+                    self.analyzer
+                        .weighted_terms(s)
+                        .into_iter()
+                        .map(|(t, w)| (t, w * weight)),
+                );
+            }
+        };
+        synonyms(word, 0.8, &mut exact);
+        // A compound's parts have synonyms too: "kitaplatz" is about a "kita".
+        for part in self.analyzer.split(word).unwrap_or_default() {
+            synonyms(&part, 0.4, &mut exact);
+        }
+        exact.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+        exact.dedup_by(|a, b| a.0 == b.0);
+        let terms = Arc::new(WordTerms {
+            exact,
+            stem: self.analyzer.stem(word),
+        });
+        self.word_terms.insert(word.to_string(), terms.clone());
+        terms
+    }
+
     /// One query word: exact terms (with compound parts and synonyms); and where
     /// the word is no known name or keyword, fuzzy terms scaled by its length and,
     /// for the last word typed, prefixes.
@@ -381,69 +523,64 @@ impl SearchIndex {
         searcher: &Searcher,
         word: &str,
         is_last: bool,
-        two_edits_left: &mut usize,
+        budget: &mut Budget,
     ) -> BooleanQuery {
-        let mut exact = self.analyzer.query_terms(word);
-        for s in self.synonyms.get(word) {
-            exact.extend(
-                self.analyzer
-                    .weighted_terms(s)
-                    .into_iter()
-                    .map(|(t, w)| (t, w * 0.8)),
-            );
-        }
-        let stem = self.analyzer.stem(word);
-        let known = self.fields.text[..2].iter().any(|&f| {
-            [stem.as_str(), word]
-                .iter()
-                .any(|t| searcher.doc_freq(&Term::from_field_text(f, t)).unwrap_or(0) > 0)
-        });
-        // Two edits only for mid-length words: the automaton for long words costs
-        // milliseconds, and long compounds rarely carry two typos. And only for
-        // the first unknown words of a query: ten of them cost 16 ms.
-        let distance = match word.chars().count() {
-            0..=4 => 0,
-            5..=8 => 1,
-            9..=14 if !known && *two_edits_left > 0 => {
-                *two_edits_left -= 1;
-                2
-            }
-            _ => 1,
-        };
+        let terms = self.word_terms(word);
+        let (exact, stem) = (&terms.exact, &terms.stem);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (i, (field_name, weight)) in FIELDS.iter().enumerate() {
+        for (i, (_, weight)) in FIELDS.iter().enumerate() {
             let field = self.fields.text[i];
-            let term = |t: &str| Term::from_field_text(field, t);
-            for (t, boost) in &exact {
-                let q = TermQuery::new(term(t), IndexRecordOption::WithFreqs);
+            for (t, boost) in exact {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
                 clauses.push((
                     Occur::Should,
                     Box::new(BoostQuery::new(Box::new(q), weight * boost)),
                 ));
             }
-            // Fuzzy and prefix terms only for words of a plausible length:
-            // their automata grow with the word.
-            if known
-                || !matches!(*field_name, "name" | "keywords")
-                || word.len() > crate::search::analysis::MAX_SPLIT_LEN
-            {
-                continue;
+        }
+        // Fuzzy and prefix terms only for unknown words of a plausible length
+        // (their automata grow with the word) and only for the first few.
+        let known = [stem.as_str(), word].iter().any(|t| {
+            searcher
+                .doc_freq(&Term::from_field_text(self.fields.fuzzy, t))
+                .unwrap_or(0)
+                > 0
+        });
+        let chars = word.chars().count();
+        if known || word.len() > crate::search::analysis::MAX_SPLIT_LEN || budget.fuzzy_words == 0 {
+            return BooleanQuery::new(clauses);
+        }
+        budget.fuzzy_words -= 1;
+        let term = |t: &str| Term::from_field_text(self.fields.fuzzy, t);
+        // Two edits only for mid-length words: the automaton for long words costs
+        // milliseconds, and long compounds rarely carry two typos. And only for
+        // the first unknown word of a query: at Germany scale, ten of them cost 30 ms.
+        let distance = match chars {
+            0..=4 => 0,
+            9..=12 if budget.two_edit_words > 0 => {
+                budget.two_edit_words -= 1;
+                2
             }
-            if distance > 0 {
-                let q = FuzzyTermQuery::new(term(word), distance, true);
+            _ => 1,
+        };
+        if distance > 0 {
+            let q = FuzzyTermQuery::new(term(word), distance, true);
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(q), FUZZY_FIELD_WEIGHT * 0.3)),
+            ));
+        }
+        if is_last && chars >= 3 {
+            let prefixes: &[&str] = if stem == word { &[word] } else { &[word, stem] };
+            for prefix in prefixes {
+                let q = FuzzyTermQuery::new_prefix(term(prefix), 0, true);
                 clauses.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), weight * 0.3)),
+                    Box::new(BoostQuery::new(Box::new(q), FUZZY_FIELD_WEIGHT * 0.4)),
                 ));
-            }
-            if is_last && word.chars().count() >= 3 {
-                for prefix in [word, stem.as_str()] {
-                    let q = FuzzyTermQuery::new_prefix(term(prefix), 0, true);
-                    clauses.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(Box::new(q), weight * 0.4)),
-                    ));
-                }
             }
         }
         BooleanQuery::new(clauses)
@@ -468,13 +605,15 @@ impl SearchIndex {
                 lookups_left -= 1;
                 let max = 2.min(w.len() / 3 + 1);
                 // Words whose length differs by more than `max` cannot be that close:
-                // skipping them saves most of the distance computations.
-                let best = self
-                    .vocabulary
+                // only the words of the lengths in between are compared.
+                let lengths = w.len().saturating_sub(max)..=w.len() + max;
+                let best = self.by_length[lengths.clone()]
                     .iter()
-                    .filter(|(v, _)| v.len().abs_diff(w.len()) <= max)
-                    .map(|(v, n)| (levenshtein(w, v), std::cmp::Reverse(*n), v))
-                    .filter(|(d, _, _)| *d <= max)
+                    .flatten()
+                    .filter_map(|(v, n)| {
+                        let d = levenshtein_within(w.as_bytes(), v.as_bytes(), max)?;
+                        Some((d, std::cmp::Reverse(*n), v))
+                    })
                     .min();
                 match best {
                     Some((_, _, v)) => {
@@ -487,32 +626,13 @@ impl SearchIndex {
             .collect();
         changed.then(|| words.join(" "))
     }
-
-    /// Names of services whose name starts with or contains what was typed, for suggestions.
-    pub fn suggest<'c>(
-        &self,
-        c: &'c Catalogue,
-        tenant: &TenantSignals,
-        prefix: &str,
-        n: usize,
-    ) -> Vec<&'c Leistung> {
-        let req = SearchRequest {
-            query: prefix.to_string(),
-            ..Default::default()
-        };
-        let results = self.search(c, tenant, &SearchRequest { page: 0, ..req });
-        results
-            .hits
-            .iter()
-            .filter_map(|h| c.leistungen.get(h.ord))
-            .take(n)
-            .collect()
-    }
 }
 
 fn lexicon_words(c: &Catalogue, extra: &[String], synonyms: &Synonyms) -> Vec<String> {
     let mut out: HashSet<String> = extra.iter().map(|w| fold(w)).collect();
     out.extend(synonyms.words().map(String::from));
+    // What citizens say may be a compound's part too ("kita" in "kitaplatz").
+    out.extend(synonyms.keys().map(String::from));
     for l in &c.leistungen {
         out.extend(
             words(&l.catalogue_name)
@@ -544,129 +664,207 @@ fn documents(l: &Leistung, c: &Catalogue) -> [String; 4] {
     ]
 }
 
-fn rank(text: f32, ord: usize, l: &Leistung, c: &Catalogue, tenant: &TenantSignals) -> ScoreParts {
-    let online = if c.online(&l.leika).is_some() {
-        0.25
-    } else {
-        0.0
-    };
-    let office = if (tenant.has_office)(ord) { 0.25 } else { 0.0 };
-    let popularity = 0.3 * ((tenant.views)(&l.leika) as f32).ln_1p();
-    // A service described in full is the one citizens mean among its siblings.
-    let described = if l.short_text.is_empty() { 0.0 } else { 0.2 };
-    let total = text * (1.0 + online + office + described) + popularity;
-    ScoreParts {
-        text,
-        online,
-        office,
-        popularity,
-        total,
-    }
-}
+/// How much the named step weighs: more than the other signals together, since
+/// it tells siblings apart that the text alone cannot.
+const STAGE_BOOST: f32 = 0.8;
+
+/// How much a stage word's own text matches count beside the other words of a query.
+const STAGE_TEXT_WEIGHT: f32 = 0.3;
 
 /// How much a local service's text score counts against the catalogue's ranking signals.
 const LOCAL_BOOST: f32 = 1.5;
 
-/// Keeps near-identical siblings (same OZG-Leistung) from filling the first page:
-/// at most two per OZG-Leistung among the first results, the rest follow.
-fn diversify(hits: Vec<Hit>, c: &Catalogue) -> Vec<Hit> {
-    let mut seen: HashMap<i64, usize> = HashMap::new();
-    let (mut first, mut later) = (Vec::new(), Vec::new());
-    for h in hits {
-        let Some(l) = c.leistungen.get(h.ord) else {
-            first.push(h);
-            continue;
-        };
-        let group = l.ozg_id.unwrap_or(-(h.ord as i64));
-        let n = seen.entry(group).or_insert(0);
-        *n += 1;
-        if *n <= 2 {
-            first.push(h)
-        } else {
-            later.push(h)
-        }
-    }
-    first.extend(later);
-    first
-}
-
-fn facets_and_filter(
-    hits: Vec<Hit>,
-    c: &Catalogue,
-    local: &LocalContent,
-    req: &SearchRequest,
-) -> SearchResults {
-    let service = |h: &Hit| {
-        let key = h.local.as_ref()?;
-        local.services.iter().find(|s| &s.key == key)
-    };
-    let lebenslagen_of = |h: &Hit| -> &[String] {
-        if let Some(l) = c.leistungen.get(h.ord) {
-            return &l.lebenslagen;
-        }
-        service(h).map_or(&[], |s| &s.data.lebenslagen)
-    };
-    let in_lebenslage = |h: &Hit| {
-        req.lebenslage
-            .as_ref()
-            .is_none_or(|s| lebenslagen_of(h).contains(s))
-    };
-    let is_online = |h: &Hit| match c.leistungen.get(h.ord) {
-        Some(l) => c.online(&l.leika).is_some(),
-        None => service(h).is_some_and(|s| s.data.online_url.is_some()),
-    };
-    let mut lebenslagen: HashMap<&str, usize> = HashMap::new();
-    for h in hits.iter().filter(|h| !req.online_only || is_online(h)) {
-        for s in lebenslagen_of(h) {
-            *lebenslagen.entry(s.as_str()).or_insert(0) += 1;
-        }
-    }
-    let mut lebenslagen: Vec<(String, usize)> = lebenslagen
-        .into_iter()
-        .map(|(s, n)| (s.to_string(), n))
-        .collect();
-    lebenslagen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let online = hits
+fn facts(c: &Catalogue) -> Vec<ServiceFacts> {
+    c.leistungen
         .iter()
-        .filter(|h| in_lebenslage(h) && is_online(h))
-        .count();
-    let filtered: Vec<Hit> = hits
-        .into_iter()
-        .filter(|h| in_lebenslage(h) && (!req.online_only || is_online(h)))
-        .collect();
-    SearchResults {
-        total: filtered.len(),
-        hits: filtered
-            .into_iter()
-            .skip(req.page * PER_PAGE)
-            .take(PER_PAGE)
-            .collect(),
-        lebenslagen,
-        online,
-        suggestion: None,
-        searched: true,
+        .enumerate()
+        .map(|(ord, l)| ServiceFacts {
+            online: c.online(&l.leika).is_some(),
+            described: !l.short_text.is_empty(),
+            group: l.ozg_id.unwrap_or(-(ord as i64) - 1),
+            lebenslagen: lebenslage_positions(c, &l.lebenslagen),
+            verrichtung: verrichtung(&l.leika),
+        })
+        .collect()
+}
+
+fn lebenslage_positions(c: &Catalogue, slugs: &[String]) -> Vec<u16> {
+    slugs
+        .iter()
+        .filter_map(|s| c.lebenslage_position(s))
+        .filter_map(|i| u16::try_from(i).ok())
+        .collect()
+}
+
+impl SearchIndex {
+    fn rank(
+        &self,
+        text: f32,
+        ord: usize,
+        tenant: &TenantSignals,
+        stages: &HashSet<u16>,
+    ) -> ScoreParts {
+        let Some(f) = self.facts.get(ord) else {
+            return ScoreParts::default();
+        };
+        let online = if f.online { 0.25 } else { 0.0 };
+        let office = if tenant.office.get(ord).copied().unwrap_or(false) {
+            0.25
+        } else {
+            0.0
+        };
+        let popularity = tenant.popularity.get(ord).copied().unwrap_or(0.0);
+        // A service described in full is the one citizens mean among its siblings.
+        let described = if f.described { 0.2 } else { 0.0 };
+        // The sibling at the step the citizen names ("ausweis abholen": the Ausgabe).
+        let stage = if f.verrichtung.is_some_and(|v| stages.contains(&v)) {
+            STAGE_BOOST
+        } else {
+            0.0
+        };
+        let total = text * (1.0 + online + office + described + stage) + popularity;
+        ScoreParts {
+            text,
+            online,
+            office,
+            popularity,
+            total,
+        }
+    }
+
+    /// Keeps near-identical siblings (same OZG-Leistung) from filling the first page:
+    /// at most two per OZG-Leistung among the first results, the rest follow.
+    fn diversify(&self, hits: Vec<Hit>) -> Vec<Hit> {
+        let mut seen: HashMap<i64, usize> = HashMap::new();
+        let (mut first, mut later) = (Vec::with_capacity(hits.len()), Vec::new());
+        for h in hits {
+            let Some(f) = self.facts.get(h.ord) else {
+                first.push(h);
+                continue;
+            };
+            let n = seen.entry(f.group).or_insert(0);
+            *n += 1;
+            if *n <= 2 {
+                first.push(h)
+            } else {
+                later.push(h)
+            }
+        }
+        first.extend(later);
+        first
+    }
+
+    fn facets_and_filter(
+        &self,
+        hits: Vec<Hit>,
+        c: &Catalogue,
+        local: &LocalContent,
+        req: &SearchRequest,
+    ) -> SearchResults {
+        let service = |h: &Hit| {
+            let key = h.local.as_ref()?;
+            local.services.iter().find(|s| &s.key == key)
+        };
+        // Local services are few and rare among hits: their facts are looked up here.
+        let local_facts = |h: &Hit| -> (Vec<u16>, bool) {
+            service(h).map_or((vec![], false), |s| {
+                (
+                    lebenslage_positions(c, &s.data.lebenslagen),
+                    s.data.online_url.is_some(),
+                )
+            })
+        };
+        let wanted = req
+            .lebenslage
+            .as_ref()
+            .map(|s| c.lebenslage_position(s).and_then(|i| u16::try_from(i).ok()));
+        let mut counts = vec![0usize; c.lebenslagen.len()];
+        let (mut total, mut online) = (0, 0);
+        let mut page = Vec::with_capacity(PER_PAGE);
+        let skip = req.page * PER_PAGE;
+        for h in hits {
+            let owned;
+            let (lebenslagen, is_online) = match self.facts.get(h.ord) {
+                Some(f) => (f.lebenslagen.as_slice(), f.online),
+                None => {
+                    owned = local_facts(&h);
+                    (owned.0.as_slice(), owned.1)
+                }
+            };
+            if !req.online_only || is_online {
+                for &i in lebenslagen {
+                    counts[i as usize] += 1;
+                }
+            }
+            let in_lebenslage = match wanted {
+                None => true,
+                Some(None) => false,
+                Some(Some(w)) => lebenslagen.contains(&w),
+            };
+            if in_lebenslage && is_online {
+                online += 1;
+            }
+            if in_lebenslage && (!req.online_only || is_online) {
+                if total >= skip && page.len() < PER_PAGE {
+                    page.push(h);
+                }
+                total += 1;
+            }
+        }
+        let mut lebenslagen: Vec<(String, usize)> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (c.lebenslagen[i].slug.clone(), *n))
+            .collect();
+        lebenslagen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        SearchResults {
+            total,
+            hits: page,
+            lebenslagen,
+            online,
+            suggestion: None,
+            searched: true,
+        }
     }
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
+/// The edit distance of two words if it is at most `max`; gives up as soon as
+/// a row of the table exceeds it. On bytes: the words are folded to ASCII
+/// but for rare letters, which then count as two.
+fn levenshtein_within(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > max {
+        return None;
     }
-    prev[b.len()]
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        let mut best = row[0];
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+            best = best.min(row[j + 1]);
+        }
+        if best > max {
+            return None;
+        }
+    }
+    Some(row[b.len()]).filter(|d| *d <= max)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn edit_distance() {
-        assert_eq!(super::levenshtein("hundesteur", "hundesteuer"), 1);
-        assert_eq!(super::levenshtein("", "abc"), 3);
+        let d = |a: &str, b: &str, max| super::levenshtein_within(a.as_bytes(), b.as_bytes(), max);
+        assert_eq!(d("hundesteur", "hundesteuer", 2), Some(1));
+        assert_eq!(d("", "abc", 3), Some(3));
+        assert_eq!(d("", "abc", 2), None);
+        assert_eq!(d("kitaplatz", "kinderarzt", 2), None);
+        assert_eq!(d("ausweis", "ausweiss", 1), Some(1));
     }
 }

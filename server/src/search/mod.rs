@@ -1,17 +1,24 @@
 //! Search: citizens find services in their own words.
 //!
-//! One tantivy index over the services (central ones now, tenant-local ones
-//! later, scoped by a `scope` field), so it grows with services, not with
-//! tenants × services. Analysis is German and done in Rust (`analysis`), query
-//! words are expanded by curated synonyms, matched exactly, fuzzily (by word
-//! length) and by prefix for the last word typed; tenant signals (online
-//! service, known office) and popularity re-rank the candidates.
+//! One tantivy index over the services (central ones, and tenants' local ones
+//! scoped by a `scope` field), so it grows with services, not with
+//! tenants × services. Analysis is German and done in Rust (`analysis`): the
+//! filler of questions is dropped, query words are expanded by curated
+//! synonyms, matched exactly, fuzzily (by word length) and by prefix for the
+//! last word typed; stage words ("abholen") pick the sibling at that step
+//! (`stages`); tenant signals (online service, known office) and popularity
+//! re-rank the candidates. Results are cached per query (`cache`).
 
 pub mod analysis;
 pub mod baseline;
+pub mod cache;
 mod index;
+pub mod misses;
+mod signals;
+pub mod stages;
 pub mod synonyms;
 
 pub use index::{
     Hit, ScoreParts, SearchIndex, SearchRequest, SearchResults, TenantSignals, PER_PAGE,
 };
+pub use signals::{Popularity, Shared};

@@ -34,6 +34,11 @@ impl Synonyms {
         self.0.get(word).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The words rules are for (folded).
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.0.values().flatten().map(String::as_str)
     }
