@@ -66,7 +66,7 @@ fn header(shell: &Shell) -> impl IntoView {
     }
 }
 
-fn account_nav(account: &AccountNav) -> AnyView {
+pub(crate) fn account_nav(account: &AccountNav) -> AnyView {
     match account {
         AccountNav::Hidden => ().into_any(),
         AccountNav::Anonymous { login_href } => view! {

@@ -43,6 +43,24 @@ pub enum Page {
     EditorInsight(InsightPage),
 }
 
+/// The header's account area alone, byte for byte as `render` writes it into
+/// a page: the server swaps it into a cached anonymous page.
+pub fn account_nav_html(account: &AccountNav) -> String {
+    fragment(|| layout::account_nav(account))
+}
+
+/// A service page's Merken form alone, byte for byte as `render` writes it.
+pub fn favourite_form_html(f: FavouriteForm) -> String {
+    fragment(|| pages::favourite_form(f))
+}
+
+/// The service page's Merken form stands right before this text.
+pub const FAVOURITE_FORM_BEFORE: &str = pages::RESPONSIBILITY_START;
+
+fn fragment<V: IntoView>(view: impl FnOnce() -> V) -> String {
+    Owner::new().with(|| view().to_html().replace("<!>", ""))
+}
+
 /// Renders a complete HTML document.
 pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> String {
     let owner = Owner::new();

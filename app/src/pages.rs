@@ -247,22 +247,7 @@ pub fn service(p: ServicePage) -> impl IntoView {
             </section>
         }
     });
-    let favourite = p.favourite.map(|f| {
-        let (aktion, label) = if f.saved {
-            ("entfernen", "Von der Merkliste entfernen")
-        } else {
-            ("merken", "Merken")
-        };
-        view! {
-            <form method="post" action="/mein-bereich/merkliste" class="favourite">
-                <input type="hidden" name="csrf" value=f.csrf />
-                <input type="hidden" name="leika" value=f.leika />
-                <input type="hidden" name="aktion" value=aktion />
-                <input type="hidden" name="zurueck" value=f.back />
-                <button type="submit" class="secondary">{label}</button>
-            </form>
-        }
-    });
+    let favourite = p.favourite.map(favourite_form);
     let alt_name = p
         .catalogue_name
         .map(|n| view! { <p class="meta">"Bezeichnung im Leistungskatalog: " {n}</p> });
@@ -347,6 +332,27 @@ fn fact(id: &'static str, title: &'static str, text: String) -> Option<impl Into
         }
     })
 }
+
+/// Stands right before the section `responsibility` renders.
+pub(crate) fn favourite_form(f: FavouriteForm) -> impl IntoView {
+    let (aktion, label) = if f.saved {
+        ("entfernen", "Von der Merkliste entfernen")
+    } else {
+        ("merken", "Merken")
+    };
+    view! {
+        <form method="post" action="/mein-bereich/merkliste" class="favourite">
+            <input type="hidden" name="csrf" value=f.csrf />
+            <input type="hidden" name="leika" value=f.leika />
+            <input type="hidden" name="aktion" value=aktion />
+            <input type="hidden" name="zurueck" value=f.back />
+            <button type="submit" class="secondary">{label}</button>
+        </form>
+    }
+}
+
+/// How the section `responsibility` renders begins.
+pub(crate) const RESPONSIBILITY_START: &str = "<section id=\"zustaendig\"";
 
 fn responsibility(r: Responsibility, change_href: Option<String>) -> impl IntoView {
     let change = change_href.map(|h| view! { <p><a href=h>"Anderen Wohnort wählen"</a></p> });

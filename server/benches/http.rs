@@ -1,10 +1,17 @@
-//! HTTP throughput of the portal against nginx serving the identical HTML bytes.
+//! HTTP throughput of the portal against nginx serving the identical HTML bytes,
+//! and of the pages of a logged-in citizen against the cached anonymous page.
 //!
-//! `cargo bench -p buergerportal --bench http` starts the portal (fresh SQLite) and
-//! nginx as child processes, loads both with `wrk`, and prints requests per second
-//! and p50/p99 latency per page and server. Goal: at least half of nginx's throughput.
+//! `cargo bench -p buergerportal --bench http` starts the portal (fresh SQLite,
+//! then a fresh PostgreSQL database) and nginx as child processes, signs a
+//! citizen in by writing a session through the library (no Servicekonto
+//! needed), loads everything with `wrk`, and prints requests per second and
+//! p50/p99 latency per page and server. Goals: the cached pages at least half
+//! of nginx's throughput; the logged-in service page, Mein Bereich and the
+//! Postfach at least 35 % of the cached anonymous service page, p99 ≤ 5 ms.
 //!
-//! Env: `BENCH_SECONDS` (default 10) is the length of each measured run.
+//! Env: `BENCH_SECONDS` (default 10) is the length of each measured run;
+//! `BENCH_BACKENDS` (default `sqlite,postgres`); `TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) a role that may create databases.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -27,6 +34,12 @@ const ROUNDS: usize = 3;
 const WARMUP_SECONDS: u64 = 2;
 const THREADS: u32 = 2;
 const CONNECTIONS: u32 = 64;
+/// A Servicekonto that is configured but never contacted: the bench writes the session itself.
+const ISSUER: &str = "http://127.0.0.1:9/servicekonto";
+const CITIZEN_NAME: &str = "Erika Bench";
+const PG_DATABASE: &str = "bp_bench_http";
+const FAVOURITES: [&str; 3] = ["99115005104000", "99050012104000", "99108008104000"];
+const MESSAGES: usize = 8;
 
 fn main() -> ExitCode {
     match run() {
@@ -41,14 +54,166 @@ fn main() -> ExitCode {
 fn run() -> Result<()> {
     ensure_tools()?;
     let seconds = bench_seconds()?;
-    let portal = Portal::start()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    for backend in backends()? {
+        let url = backend.create(&rt)?;
+        let measured = run_on(&rt, backend, &url, seconds);
+        backend.drop_database(&rt)?;
+        measured?;
+    }
+    Ok(())
+}
+
+fn run_on(rt: &tokio::runtime::Runtime, backend: Backend, url: &str, seconds: u64) -> Result<()> {
+    println!("\n== {} ==", backend.name());
+    let portal = Portal::start(url)?;
+    let cookie = rt.block_on(sign_in(url))?;
     let pages = fetch_pages(portal.addr)?;
     let nginx = Nginx::start(&pages)?;
     check_identical(&pages, nginx.addr)?;
-    let targets = targets(&pages, portal.addr, nginx.addr);
+    let personal = personal_paths(&pages);
+    check_signed_in(portal.addr, &personal, &cookie)?;
+    let targets = targets(&pages, portal.addr, nginx.addr, &personal, &cookie);
     let rounds = measure_rounds(&targets, seconds)?;
-    print_report(&targets, &rounds, seconds);
+    print_report(backend, &targets, &rounds, seconds);
     Ok(())
+}
+
+// ---------------------------------------------------------------- databases
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn backends() -> Result<Vec<Backend>> {
+    let spec = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    spec.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" => Ok(Backend::Postgres),
+            other => Err(format!("BENCH_BACKENDS: unknown backend {other:?}").into()),
+        })
+        .collect()
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn admin(sql: &str) -> Result<()> {
+    let store = buergerportal::store::Store::connect(&admin_url()).await?;
+    let result = sqlx::query(sql).execute(store.pool()).await;
+    store.close().await;
+    result?;
+    Ok(())
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// A fresh, empty database; the portal migrates and imports it at start.
+    fn create(self, rt: &tokio::runtime::Runtime) -> Result<String> {
+        match self {
+            Backend::Sqlite => {
+                let dir =
+                    std::env::temp_dir().join(format!("bp-bench-http-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir)?;
+                Ok(format!(
+                    "sqlite://{}/buergerportal.db?mode=rwc",
+                    dir.display()
+                ))
+            }
+            Backend::Postgres => {
+                self.drop_database(rt)?;
+                rt.block_on(admin(&format!("CREATE DATABASE {PG_DATABASE}")))?;
+                let admin = admin_url();
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                Ok(format!("{base}/{PG_DATABASE}"))
+            }
+        }
+    }
+
+    fn drop_database(self, rt: &tokio::runtime::Runtime) -> Result<()> {
+        match self {
+            Backend::Sqlite => {
+                let dir =
+                    std::env::temp_dir().join(format!("bp-bench-http-{}", std::process::id()));
+                let _ = std::fs::remove_dir_all(dir);
+                Ok(())
+            }
+            Backend::Postgres => rt.block_on(admin(&format!(
+                "DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"
+            ))),
+        }
+    }
+}
+
+/// A citizen with favourites and Postfach messages, signed in the way a login
+/// leaves the session. Returns the Cookie header value.
+async fn sign_in(url: &str) -> Result<String> {
+    use buergerportal::auth::{account, DbSessionStore, Person, SignedIn, SIGNED_IN};
+    use buergerportal::postfach;
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::SessionStore;
+    let store = buergerportal::store::Store::connect(url).await?;
+    let now = buergerportal::clock::now_unix();
+    let citizen = account::upsert_citizen(&store, ISSUER, "bench-erika", now).await?;
+    for leika in FAVOURITES {
+        account::set_favourite(&store, &citizen, leika, "kiel", true, now).await?;
+    }
+    let (_, credential) =
+        postfach::add_sender(&store, "Bench-Amt", &["01".into()], None, now).await?;
+    let sender = postfach::authenticate(&store, &credential)
+        .await?
+        .ok_or("the bench sender does not authenticate")?;
+    for i in 0..MESSAGES {
+        let delivery: postfach::Delivery = serde_json::from_value(serde_json::json!({
+            "recipient": { "subject": "bench-erika" },
+            "sender_message_id": format!("bench-{i}"),
+            "subject": format!("Ihr Bescheid Nr. {i}"),
+            "body": "Sehr geehrte Frau Bench, anbei Ihr Bescheid.",
+        }))?;
+        let valid = postfach::validate(&delivery).map_err(|e| format!("{e:?}"))?;
+        postfach::deliver(&store, &sender, &citizen, None, valid, now - i as i64)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+    }
+    let signed_in = SignedIn {
+        citizen_id: citizen,
+        subject: "bench-erika".into(),
+        name: CITIZEN_NAME.into(),
+        person: Person {
+            name: CITIZEN_NAME.into(),
+            postal_code: "24103".into(),
+            locality: "Kiel".into(),
+            ..Default::default()
+        },
+        level: buergerportal::keys::Vertrauensniveau::Substantiell,
+        id_token: String::new(),
+        login_at: now,
+        csrf: buergerportal::auth::random_token(),
+    };
+    let mut record = Record {
+        id: Id::default(),
+        data: [(SIGNED_IN.to_string(), serde_json::to_value(signed_in)?)].into(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::minutes(30),
+    };
+    DbSessionStore(store.clone()).create(&mut record).await?;
+    store.close().await;
+    Ok(format!("bp_session={}", record.id))
 }
 
 // ---------------------------------------------------------------- tools
@@ -144,7 +309,7 @@ struct Portal {
 }
 
 impl Portal {
-    fn start() -> Result<Portal> {
+    fn start(database_url: &str) -> Result<Portal> {
         let repo = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         let data = tempfile::tempdir()?;
         let addr = free_addr()?;
@@ -162,7 +327,9 @@ impl Portal {
                 )
                 .env("ASSETS_DIR", repo.join("assets"))
                 .env("RUST_LOG", "warn")
-                .env_remove("DATABASE_URL")
+                .env("DATABASE_URL", database_url)
+                .env("OIDC_ISSUER", ISSUER)
+                .env("OIDC_CLIENT_SECRET", "bench")
                 .stdout(Stdio::null()),
         )?;
         let started = Instant::now();
@@ -264,11 +431,16 @@ impl Reply {
 }
 
 fn get(addr: SocketAddr, path: &str) -> Result<Reply> {
+    get_as(addr, path, None)
+}
+
+fn get_as(addr: SocketAddr, path: &str, cookie: Option<&str>) -> Result<Reply> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let cookie = cookie.map_or(String::new(), |c| format!("Cookie: {c}\r\n"));
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {HOST}\r\n{cookie}Connection: close\r\n\r\n"
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
@@ -409,27 +581,77 @@ fn check_identical(pages: &Pages, nginx: SocketAddr) -> Result<()> {
     Ok(())
 }
 
+/// The logged-in citizen's pages: (name in the report, path).
+fn personal_paths(pages: &Pages) -> Vec<(&'static str, String)> {
+    vec![
+        ("service", pages.service.path.clone()),
+        ("mein-bereich", "/mein-bereich".into()),
+        ("postfach", "/postfach".into()),
+    ]
+}
+
+/// Each logged-in page answers 200 for the citizen, privately, and shows the name.
+fn check_signed_in(
+    addr: SocketAddr,
+    personal: &[(&'static str, String)],
+    cookie: &str,
+) -> Result<()> {
+    for (_, path) in personal {
+        let reply = get_as(addr, path, Some(cookie))?;
+        let body = String::from_utf8_lossy(&reply.body);
+        if reply.status != 200 || !body.contains(CITIZEN_NAME) {
+            return Err(format!(
+                "logged in {path}: {} without the citizen's name",
+                reply.status
+            )
+            .into());
+        }
+        if reply.header("cache-control") != Some("private, no-store") {
+            return Err(format!(
+                "logged in {path} is not private: {:?}",
+                reply.header("cache-control")
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------- load
 
 struct Target {
     page: &'static str,
     server: &'static str,
     url: String,
+    cookie: Option<String>,
 }
 
-/// In the order they are measured: each portal page right before its nginx twin.
-fn targets(pages: &Pages, portal: SocketAddr, nginx: SocketAddr) -> Vec<Target> {
+/// In the order they are measured: each portal page right before its nginx
+/// twin, then the logged-in citizen's pages.
+fn targets(
+    pages: &Pages,
+    portal: SocketAddr,
+    nginx: SocketAddr,
+    personal: &[(&'static str, String)],
+    cookie: &str,
+) -> Vec<Target> {
     let target = |page, server, addr: SocketAddr, path: &str| Target {
         page,
         server,
         url: format!("http://{addr}{path}"),
+        cookie: None,
     };
-    vec![
+    let mut all = vec![
         target("start", "portal", portal, &pages.start.path),
         target("start", "nginx", nginx, "/start.html"),
         target("service", "portal", portal, &pages.service.path),
         target("service", "nginx", nginx, "/service.html"),
-    ]
+    ];
+    all.extend(personal.iter().map(|(page, path)| Target {
+        cookie: Some(cookie.to_string()),
+        ..target(page, "citizen", portal, path)
+    }));
+    all
 }
 
 #[derive(Clone, Copy)]
@@ -445,10 +667,10 @@ fn measure_rounds(targets: &[Target], seconds: u64) -> Result<Vec<Vec<Sample>>> 
     for round in 1..=ROUNDS {
         let mut samples = Vec::new();
         for t in targets {
-            wrk(&t.url, WARMUP_SECONDS)?;
-            let s = wrk(&t.url, seconds)?;
+            wrk(t, WARMUP_SECONDS)?;
+            let s = wrk(t, seconds)?;
             println!(
-                "round {round}: {:<7} {:<6} {:>9.0} req/s  p50 {:>8}  p99 {:>8}",
+                "round {round}: {:<12} {:<7} {:>9.0} req/s  p50 {:>8}  p99 {:>8}",
                 t.page,
                 t.server,
                 s.rps,
@@ -462,15 +684,19 @@ fn measure_rounds(targets: &[Target], seconds: u64) -> Result<Vec<Vec<Sample>>> 
     Ok(rounds)
 }
 
-fn wrk(url: &str, seconds: u64) -> Result<Sample> {
-    let out = Command::new("wrk")
+fn wrk(target: &Target, seconds: u64) -> Result<Sample> {
+    let url = &target.url;
+    let mut command = Command::new("wrk");
+    command
         .arg(format!("-t{THREADS}"))
         .arg(format!("-c{CONNECTIONS}"))
         .arg(format!("-d{seconds}s"))
         .arg("--latency")
-        .args(["-H", &format!("Host: {HOST}")])
-        .arg(url)
-        .output()?;
+        .args(["-H", &format!("Host: {HOST}")]);
+    if let Some(cookie) = &target.cookie {
+        command.args(["-H", &format!("Cookie: {cookie}")]);
+    }
+    let out = command.arg(url).output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
@@ -522,38 +748,50 @@ fn median_sample(rounds: &[Vec<Sample>], t: usize) -> Sample {
     }
 }
 
-fn print_report(targets: &[Target], rounds: &[Vec<Sample>], seconds: u64) {
+fn print_report(backend: Backend, targets: &[Target], rounds: &[Vec<Sample>], seconds: u64) {
     let medians: Vec<Sample> = (0..targets.len())
         .map(|t| median_sample(rounds, t))
         .collect();
+    let rps_of = |page: &str, server: &str| {
+        targets
+            .iter()
+            .position(|o| o.page == page && o.server == server)
+            .map_or(f64::NAN, |n| medians[n].rps)
+    };
+    let cached = rps_of("service", "portal");
     let mut table = String::new();
     let _ = writeln!(
         table,
-        "{:<8} {:<7} {:>10} {:>10} {:>10} {:>9}",
-        "page", "server", "req/s", "p50", "p99", "of nginx"
+        "{:<12} {:<7} {:>10} {:>10} {:>10} {:>9} {:>10}",
+        "page", "server", "req/s", "p50", "p99", "of nginx", "of cached"
     );
     for (t, target) in targets.iter().enumerate() {
-        let nginx = targets
-            .iter()
-            .position(|o| o.page == target.page && o.server == "nginx")
-            .map_or(f64::NAN, |n| medians[n].rps);
         let s = medians[t];
+        let percent = |of: f64| {
+            if of.is_nan() {
+                "-".to_string()
+            } else {
+                format!("{:.0}%", 100.0 * s.rps / of)
+            }
+        };
         let _ = writeln!(
             table,
-            "{:<8} {:<7} {:>10.0} {:>10} {:>10} {:>8.0}%",
+            "{:<12} {:<7} {:>10.0} {:>10} {:>10} {:>9} {:>10}",
             target.page,
             target.server,
             s.rps,
             fmt_us(s.p50_us),
             fmt_us(s.p99_us),
-            100.0 * s.rps / nginx
+            percent(rps_of(target.page, "nginx")),
+            percent(cached)
         );
     }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!();
     println!(
-        "HTTP throughput, median of {ROUNDS} rounds; wrk -t{THREADS} -c{CONNECTIONS} -d{seconds}s \
-         (after {WARMUP_SECONDS} s warm-up), Host: {HOST}"
+        "HTTP throughput on {}, median of {ROUNDS} rounds; wrk -t{THREADS} -c{CONNECTIONS} -d{seconds}s \
+         (after {WARMUP_SECONDS} s warm-up), Host: {HOST}",
+        backend.name()
     );
     println!("cores: {cores} (wrk, portal and nginx share them)");
     println!("wrk:    {}", first_line_of("wrk", &["-v"]));
@@ -564,5 +802,5 @@ fn print_report(targets: &[Target], rounds: &[Vec<Sample>], seconds: u64) {
     );
     println!();
     print!("{table}");
-    println!("goal: portal ≥ 50% of nginx's req/s");
+    println!("goals: portal ≥ 50% of nginx's req/s; citizen ≥ 35% of the cached service page, p99 ≤ 5 ms");
 }

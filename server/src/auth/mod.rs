@@ -12,11 +12,13 @@ use crate::keys::Vertrauensniveau;
 use serde::{Deserialize, Serialize};
 
 pub use oidc::{Oidc, OidcError, VerifiedLogin};
-pub use session_store::DbSessionStore;
+pub use session_store::{CachedSessionStore, DbSessionStore, SessionCache};
 
 /// Session keys.
 pub const PENDING_LOGIN: &str = "login";
 pub const SIGNED_IN: &str = "citizen";
+/// When the session's idle deadline last moved (unix seconds).
+pub const RENEWED_AT: &str = "renewed_at";
 
 /// acr values per trust level, from `OIDC_ACR_VALUES`.
 #[derive(Debug, Clone)]

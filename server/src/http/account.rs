@@ -3,7 +3,7 @@
 use super::pages::{home_crumb, page_shell, service_href};
 use super::{AppError, AppState};
 use crate::auth::{
-    account, safe_next, same_secret, PendingLogin, SignedIn, PENDING_LOGIN, SIGNED_IN,
+    account, safe_next, same_secret, PendingLogin, SignedIn, PENDING_LOGIN, RENEWED_AT, SIGNED_IN,
 };
 use crate::clock::now_unix;
 use crate::keys::{LeikaKey, Vertrauensniveau};
@@ -54,7 +54,7 @@ pub async fn attach(
     let nav = match &signed_in {
         Some(s) => AccountNav::Citizen {
             name: s.name.clone(),
-            unread: crate::postfach::unread_count(state.store(), &s.citizen_id)
+            unread: super::personal::unread(&state, &s.citizen_id)
                 .await
                 .unwrap_or(0),
             csrf: s.csrf.clone(),
@@ -81,14 +81,29 @@ pub async fn attach(
 
 async fn signed_in(state: &AppState, session: &Session) -> Option<Arc<SignedIn>> {
     let s: SignedIn = session.get(SIGNED_IN).await.ok().flatten()?;
-    if now_unix() - s.login_at > state.session_max_secs() {
+    let now = now_unix();
+    if now - s.login_at > state.session_max_secs() {
         let _ = session.flush().await;
         return None;
     }
+    renew(session, now).await;
     Some(Arc::new(s))
 }
 
-fn login_href(uri: &axum::http::Uri) -> String {
+/// The idle deadline moves at most once a minute (a write a minute instead
+/// of one per request): a session ends between `SESSION_IDLE_MINUTES` minus
+/// a minute and `SESSION_IDLE_MINUTES` after its last request.
+const RENEW_AFTER_SECS: i64 = 60;
+
+async fn renew(session: &Session, now: i64) {
+    let renewed: i64 = session.get(RENEWED_AT).await.ok().flatten().unwrap_or(0);
+    if now - renewed >= RENEW_AFTER_SECS {
+        // Changing the session saves it with a new idle deadline and cookie.
+        let _ = session.insert(RENEWED_AT, now).await;
+    }
+}
+
+pub(super) fn login_href(uri: &axum::http::Uri) -> String {
     let here = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let next = if here.starts_with("/anmelden") || here.starts_with("/abmelden") {
         "/"
@@ -654,5 +669,6 @@ pub async fn favourite(
         now_unix(),
     )
     .await?;
+    state.personal().forget(&s.citizen_id);
     Ok(Redirect::to(&safe_next(form.zurueck.as_deref(), "/mein-bereich")).into_response())
 }

@@ -2,6 +2,7 @@
 //! elsewhere (other instances, the command line) and tidies up.
 
 use super::AppState;
+use crate::auth::session_store::SESSIONS_CHANNEL;
 use crate::auth::DbSessionStore;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -11,37 +12,73 @@ pub type Wake = mpsc::Receiver<String>;
 
 /// On PostgreSQL, listens for announced changes so that every instance reloads
 /// at once; the poll in `refresh_loop` stays as the fallback (and is all there
-/// is on SQLite, which has a single instance). `PgListener` reconnects by itself.
+/// is on SQLite, which has a single instance). Ended sessions leave this
+/// instance's session cache at once; while the connection is down the cache
+/// is off, and after a reconnect it starts empty (notifications may be lost).
 pub fn listen_for_changes(state: &AppState, database_url: &str) -> Wake {
     let (tx, rx) = mpsc::channel(64);
     if state.store().backend() != crate::store::Backend::Postgres {
         return rx;
     }
     let url = database_url.to_string();
+    let state = state.clone();
     tokio::spawn(async move {
-        let mut listener = match sqlx::postgres::PgListener::connect(&url).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!("Änderungen werden nur abgefragt (LISTEN nicht möglich): {e}");
-                return;
-            }
-        };
-        if let Err(e) = listener.listen("buergerportal_changes").await {
-            tracing::warn!("Änderungen werden nur abgefragt (LISTEN nicht möglich): {e}");
+        let Some(mut listener) = subscribe(&url).await else {
             return;
-        }
+        };
+        state.session_cache().set_live(true);
         loop {
-            match listener.recv().await {
+            match listener.try_recv().await {
+                Ok(Some(n)) if n.channel() == SESSIONS_CHANNEL => {
+                    if let Ok(id) = n.payload().parse() {
+                        state.session_cache().forget(&id);
+                    }
+                }
                 // A full queue already holds a wake-up; the poll covers the rest.
-                Ok(n) => drop(tx.try_send(n.payload().to_string())),
+                Ok(Some(n)) => drop(tx.try_send(n.payload().to_string())),
+                // Reconnected: what was sent meanwhile is lost.
+                Ok(None) => state.session_cache().forget_all(),
                 Err(e) => {
                     tracing::warn!("LISTEN unterbrochen: {e}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    state.session_cache().set_live(false);
+                    reconnect(&mut listener).await;
+                    state.session_cache().set_live(true);
                 }
             }
         }
     });
     rx
+}
+
+async fn subscribe(url: &str) -> Option<sqlx::postgres::PgListener> {
+    let listened = async {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener
+            .listen_all(["buergerportal_changes", SESSIONS_CHANNEL])
+            .await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match listened.await {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!("Änderungen werden nur abgefragt, Sitzungen nicht zwischengespeichert (LISTEN nicht möglich): {e}");
+            None
+        }
+    }
+}
+
+/// Waits until the listener's connection (and its LISTENs) is back.
+async fn reconnect(listener: &mut sqlx::postgres::PgListener) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if sqlx::query("SELECT 1")
+            .execute(&mut *listener)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
 }
 
 /// Reloads what changed (every 250 ms, and at once when woken), reloads the

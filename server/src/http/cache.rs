@@ -30,9 +30,38 @@ pub fn session_cookie_name(https: bool) -> &'static str {
 pub struct Entry {
     body: Bytes,
     content_type: Option<HeaderValue>,
+    favourite: Option<FavouriteSlot>,
+}
+
+/// A service page that shows a logged-in citizen the Merken form.
+#[derive(Clone, Debug)]
+pub struct FavouriteSlot {
+    pub leika: String,
+    /// Where the form returns to.
+    pub back: String,
 }
 
 impl Entry {
+    pub fn new(
+        body: Bytes,
+        content_type: Option<HeaderValue>,
+        favourite: Option<FavouriteSlot>,
+    ) -> Entry {
+        Entry {
+            body,
+            content_type,
+            favourite,
+        }
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn favourite(&self) -> Option<&FavouriteSlot> {
+        self.favourite.as_ref()
+    }
+
     pub fn response(self) -> Response {
         let mut res = Response::new(Body::from(self.body));
         if let Some(ct) = self.content_type {
@@ -93,14 +122,7 @@ impl PageCache {
         self.pages(tenant, versions)?.pages.get(uri)
     }
 
-    pub fn put(
-        &self,
-        tenant: i64,
-        versions: Versions,
-        uri: String,
-        body: Bytes,
-        content_type: Option<HeaderValue>,
-    ) {
+    pub fn put(&self, tenant: i64, versions: Versions, uri: String, entry: Entry) {
         if self.tenants.policy().max_capacity() == Some(0) {
             return;
         }
@@ -115,7 +137,7 @@ impl PageCache {
             self.tenants.insert(tenant, fresh.clone());
             fresh
         });
-        pages.pages.insert(uri, Entry { body, content_type });
+        pages.pages.insert(uri, entry);
     }
 
     /// Whether a page of the tenant is held, in whatever version.
@@ -163,9 +185,9 @@ mod tests {
     #[test]
     fn one_tenant_cannot_evict_another() {
         let cache = PageCache::new(1 << 20, 64 * 1024);
-        cache.put(2, V, "/".into(), page(1000), None);
+        cache.put(2, V, "/".into(), Entry::new(page(1000), None, None));
         for i in 0..500 {
-            cache.put(1, V, format!("/p{i}"), page(1000), None);
+            cache.put(1, V, format!("/p{i}"), Entry::new(page(1000), None, None));
         }
         let (bytes, _) = cache.tenant_usage(1);
         assert!(bytes <= 64 * 1024, "tenant 1 stays in its budget: {bytes}");
@@ -175,14 +197,14 @@ mod tests {
     #[test]
     fn a_new_version_starts_empty() {
         let cache = PageCache::new(1 << 20, 64 * 1024);
-        cache.put(1, V, "/".into(), page(10), None);
+        cache.put(1, V, "/".into(), Entry::new(page(10), None, None));
         let next = Versions {
             tenant: 2,
             catalogue: 1,
             day: 1,
         };
         assert!(cache.get(1, next, "/").is_none());
-        cache.put(1, next, "/a".into(), page(10), None);
+        cache.put(1, next, "/a".into(), Entry::new(page(10), None, None));
         assert!(cache.get(1, V, "/").is_none(), "old pages are gone");
         assert!(cache.get(1, next, "/a").is_some());
     }

@@ -485,5 +485,6 @@ pub async fn message(
         now_unix(),
     )
     .await?;
+    state.personal().forget(&citizen);
     Ok(super::postfach::delivered(&message, created))
 }

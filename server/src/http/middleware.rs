@@ -231,7 +231,14 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
 pub struct Cacheable;
 
 /// Serves anonymous GET pages from memory; renders each once per tenant and content version.
+/// A logged-in citizen's GET gets the cached anonymous page with the personal
+/// parts put in (see `personal::page`); personal pages never enter the cache.
 pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == Method::GET {
+        if let Some(citizen) = req.extensions().get::<super::account::Citizen>().cloned() {
+            return super::personal::page(&state, &citizen.0, req, next).await;
+        }
+    }
     if req.method() != Method::GET || !is_anonymous(&req) {
         return next.run(req).await;
     }
@@ -239,17 +246,9 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         return next.run(req).await;
     };
     let catalogue = state.catalogue();
-    let versions = super::cache::Versions {
-        tenant: tenant.content_version(),
-        catalogue: catalogue.version,
-        day: crate::clock::german_local_day(),
-    };
+    let versions = cache_versions(&tenant, &catalogue);
     let canonical = is_canonical(&tenant, &catalogue, req.uri().query());
-    let uri = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
+    let uri = path_and_query(&req);
     let viewed = viewed_service(req.uri().path());
     let gap = viewed
         .as_deref()
@@ -284,17 +283,38 @@ pub async fn page_cache(State(state): State<AppState>, req: Request, next: Next)
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-    state
-        .cache()
-        .put(tenant.id, versions, uri, bytes.clone(), content_type);
+    let favourite = parts
+        .extensions
+        .get::<super::cache::FavouriteSlot>()
+        .cloned();
+    let entry = super::cache::Entry::new(bytes.clone(), content_type, favourite);
+    state.cache().put(tenant.id, versions, uri, entry);
     Response::from_parts(parts, Body::from(bytes))
+}
+
+pub(super) fn cache_versions(
+    tenant: &Tenant,
+    catalogue: &crate::catalogue::Catalogue,
+) -> super::cache::Versions {
+    super::cache::Versions {
+        tenant: tenant.content_version(),
+        catalogue: catalogue.version,
+        day: crate::clock::german_local_day(),
+    }
+}
+
+pub(super) fn path_and_query(req: &Request) -> String {
+    req.uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default()
 }
 
 /// Pages read at most one parameter, the chosen Gemeinde. A URL is canonical
 /// (and may be cached) without a query, or with exactly `gemeinde=` naming one
 /// of the tenant's Gemeinden: unknown, repeated or invalid parameters would
 /// otherwise make every junk URL a cache entry of its own.
-fn is_canonical(
+pub(super) fn is_canonical(
     tenant: &Tenant,
     catalogue: &crate::catalogue::Catalogue,
     query: Option<&str>,

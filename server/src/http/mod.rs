@@ -9,7 +9,7 @@
 mod account;
 mod assets;
 mod background;
-pub use background::refresh_loop;
+pub use background::{listen_for_changes, refresh_loop};
 mod cache;
 pub mod edge;
 pub mod editor;
@@ -20,6 +20,7 @@ mod metrics;
 mod middleware;
 mod operator;
 mod pages;
+mod personal;
 mod place;
 mod postfach;
 mod search;
@@ -30,7 +31,7 @@ pub use cache::PageCache;
 pub use error::AppError;
 pub use state::{AppState, Content, Integrations, SearchConfig};
 
-use crate::auth::{DbSessionStore, Oidc};
+use crate::auth::{CachedSessionStore, Oidc};
 use crate::config::Config;
 use axum::error_handling::HandleErrorLayer;
 use axum::response::IntoResponse;
@@ -217,21 +218,22 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn session_layer(state: &AppState) -> tower_sessions::SessionManagerLayer<DbSessionStore> {
+fn session_layer(state: &AppState) -> tower_sessions::SessionManagerLayer<CachedSessionStore> {
     sessions(
-        state.store().clone(),
+        state.session_store(),
         state.public_https(),
         state.0.session_idle_minutes,
     )
 }
 
 /// Sessions in the database; the cookie is set only once a login starts.
+/// A session is saved only when it changed; `account::attach` renews it.
 pub fn sessions(
-    store: crate::store::Store,
+    store: CachedSessionStore,
     https: bool,
     idle_minutes: i64,
-) -> tower_sessions::SessionManagerLayer<DbSessionStore> {
-    tower_sessions::SessionManagerLayer::new(DbSessionStore(store))
+) -> tower_sessions::SessionManagerLayer<CachedSessionStore> {
+    tower_sessions::SessionManagerLayer::new(store)
         .with_name(cache::session_cookie_name(https))
         .with_http_only(true)
         // Lax, not Strict: the provider's redirect back is a cross-site navigation.
@@ -241,8 +243,6 @@ pub fn sessions(
         .with_expiry(tower_sessions::Expiry::OnInactivity(
             time::Duration::minutes(idle_minutes),
         ))
-        // Every request of a session moves its idle deadline.
-        .with_always_save(true)
 }
 
 /// Everything `serve` runs, ready to be served on any listener (tests use port 0).

@@ -345,12 +345,7 @@ pub async fn service(
     if let Some(Extension(super::account::Citizen(s))) = citizen {
         page.favourite = Some(app::FavouriteForm {
             leika: l.leika.to_string(),
-            saved: crate::auth::account::is_favourite(
-                state.store(),
-                &s.citizen_id,
-                l.leika.as_str(),
-            )
-            .await?,
+            saved: super::personal::is_favourite(&state, &s.citizen_id, l.leika.as_str()).await?,
             csrf: s.csrf.clone(),
             back: service_href(l, &shell.place_query),
         });
@@ -360,12 +355,17 @@ pub async fn service(
         crumb("Leistungen A–Z", format!("/a-z{}", shell.place_query)),
         crumb(&l.name, String::new()),
     ];
-    Ok(html(app::render(
+    let mut res = html(app::render(
         &shell,
         &l.name,
         crumbs,
         Page::Service(Box::new(page)),
-    )))
+    ));
+    res.extensions_mut().insert(super::cache::FavouriteSlot {
+        leika: l.leika.to_string(),
+        back: service_href(l, &shell.place_query),
+    });
+    Ok(res)
 }
 
 /// The service page's URL with the place of the event (and the chosen Wohnort, if any).

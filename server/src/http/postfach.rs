@@ -139,10 +139,11 @@ pub async fn message(
         }
         .into(),
     };
+    state.personal().forget(&s.citizen_id);
     let mut shell = page_shell(&state, &tenant);
     // The header was counted before this message was marked read.
     if let app::AccountNav::Citizen { unread, .. } = &mut shell.account {
-        *unread = postfach::unread_count(state.store(), &s.citizen_id).await?;
+        *unread = super::personal::unread(&state, &s.citizen_id).await?;
     }
     let crumbs = crumbs(&shell, &m.subject, true);
     Ok(super::pages::html_private(app::render(
@@ -176,7 +177,9 @@ pub async fn message_action(
         "loeschen" => (Action::Delete, "/postfach".to_string()),
         _ => return Err(AppError::BadRequest("Unbekannte Aktion.".into())),
     };
-    if !postfach::apply(state.store(), &s.citizen_id, &id, action, now_unix()).await? {
+    let applied = postfach::apply(state.store(), &s.citizen_id, &id, action, now_unix()).await?;
+    state.personal().forget(&s.citizen_id);
+    if !applied {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to(&back).into_response())
@@ -369,6 +372,7 @@ pub async fn deliver(
         now_unix(),
     )
     .await?;
+    state.personal().forget(&citizen.id);
     tracing::info!(target: "postfach", sender = sender.id, created, "Nachricht zugestellt");
     Ok(delivered(&id, created))
 }

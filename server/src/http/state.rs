@@ -141,6 +141,9 @@ fn index_local<'a>(
     }
 }
 
+/// Sessions (and citizens' counts) kept in memory per instance.
+const SESSION_CACHE_ENTRIES: u64 = 100_000;
+
 #[derive(Clone)]
 pub struct AppState(pub(super) Arc<Inner>);
 
@@ -159,6 +162,9 @@ pub(super) struct Inner {
     counts_pending: Mutex<HashMap<(i64, Metric), u64>>,
     assets: Assets,
     cache: PageCache,
+    /// Citizens' sessions read recently (see `auth::SessionCache`).
+    sessions: Arc<crate::auth::SessionCache>,
+    personal: super::personal::PersonalCache,
     trust_forwarded_host: bool,
     oidc: Option<Arc<Oidc>>,
     editor_oidc: Option<Arc<Oidc>>,
@@ -217,6 +223,10 @@ impl AppState {
             .chain(handoff.providers.all().iter().filter_map(|p| p.origin()))
             .collect();
         AppState(Arc::new(Inner {
+            sessions: Arc::new(crate::auth::SessionCache::new(
+                SESSION_CACHE_ENTRIES,
+                store.backend() != crate::store::Backend::Postgres,
+            )),
             store,
             tenants: RwLock::new(tenants),
             content: RwLock::new(Arc::new(content)),
@@ -231,6 +241,7 @@ impl AppState {
                 config.limits.page_cache_mb * 1024 * 1024,
                 config.limits.page_cache_tenant_mb * 1024 * 1024,
             ),
+            personal: super::personal::PersonalCache::new(SESSION_CACHE_ENTRIES),
             trust_forwarded_host: config.trust_forwarded_host,
             oidc: oidc.map(Arc::new),
             editor_oidc: editor_oidc.map(Arc::new),
@@ -261,6 +272,19 @@ impl AppState {
                 .build()
                 .unwrap_or_default(),
         }))
+    }
+
+    /// The citizens' session store, with this instance's cache.
+    pub fn session_store(&self) -> crate::auth::CachedSessionStore {
+        crate::auth::CachedSessionStore::new(self.store().clone(), self.0.sessions.clone())
+    }
+
+    pub fn session_cache(&self) -> &crate::auth::SessionCache {
+        &self.0.sessions
+    }
+
+    pub(super) fn personal(&self) -> &super::personal::PersonalCache {
+        &self.0.personal
     }
 
     pub fn providers(&self) -> &crate::handoff::Providers {
