@@ -339,21 +339,13 @@ mod consent {
         if einwilligung {
             form.push(("einwilligung", "ja"));
         }
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        app.client
-            .post(format!(
-                "http://{}/leistungen/{GEWERBE}/beantragen",
-                app.addr
-            ))
-            .header("host", KIEL)
-            .header("cookie", cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+        app.post_form(
+            KIEL,
+            &format!("/leistungen/{GEWERBE}/beantragen"),
+            cookie,
+            &form,
+        )
+        .await
     }
 
     /// The value of the attribute `name` in the first tag that contains `marker`.

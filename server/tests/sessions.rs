@@ -114,18 +114,8 @@ async fn signed_in(app: &TestApp, cookie: &str) -> bool {
 }
 
 async fn post(app: &TestApp, path: &str, cookie: &str, fields: &[(&str, &str)]) -> u16 {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(fields)
-        .finish();
-    app.client
-        .post(format!("http://{}{path}", app.addr))
-        .header("host", KIEL)
-        .header("cookie", cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
+    app.post_form(KIEL, path, cookie, fields)
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

@@ -830,7 +830,8 @@ impl SearchIndex {
 }
 
 /// The edit distance of two words if it is at most `max`; gives up as soon as
-/// a row of the table exceeds it. On bytes: the words are folded to ASCII
+/// a row of the table exceeds it (by hand: `strsim` has no bounded distance,
+/// and the bound is what keeps "Meinten Sie" cheap). On bytes: the words are folded to ASCII
 /// but for rare letters, which then count as two.
 fn levenshtein_within(a: &[u8], b: &[u8], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {

@@ -388,6 +388,28 @@ impl TestApp {
         (status, res.text().await.unwrap(), location)
     }
 
+    /// POST a form with a cookie, as a browser on that host sends it.
+    pub async fn post_form(
+        &self,
+        host: &str,
+        path: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.client
+            .post(format!("http://{}{path}", self.addr))
+            .header("host", host)
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// POST a form with the session's CSRF token; (status, body, Location).
     pub async fn post_as(
         &self,
@@ -396,21 +418,9 @@ impl TestApp {
         who: &BackOffice,
         fields: &[(&str, &str)],
     ) -> (u16, String, Option<String>) {
-        let mut body = form_urlencoded::Serializer::new(String::new());
-        body.append_pair("csrf", &who.csrf);
-        for (k, v) in fields {
-            body.append_pair(k, v);
-        }
-        let res = self
-            .client
-            .post(format!("http://{}{path}", self.addr))
-            .header("host", host)
-            .header("cookie", &who.cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body.finish())
-            .send()
-            .await
-            .unwrap();
+        let mut all = vec![("csrf", who.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let res = self.post_form(host, path, &who.cookie, &all).await;
         let status = res.status().as_u16();
         let location = res
             .headers()
