@@ -23,6 +23,7 @@
 //! connections; the portal under 300 MB resident; one query in-process ≤ 60 µs.
 //!
 //! Env: `BENCH_SECONDS` (default 10) is the length of each measured run;
+//! `BENCH_ONLY=in-process` stops after the in-process figures;
 //! `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) is
 //! the administrative connection used to create and drop the bench database.
 
@@ -117,6 +118,10 @@ fn bench(rt: &Runtime, seconds: u64) -> Result<()> {
     hold_for_profiler(&content, &queries)?;
     let hostile = hostile_in_process(&content);
     drop(content);
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("in-process") {
+        println!("worst hostile query: {} {}", hostile.0, fmt_us(hostile.1));
+        return Ok(());
+    }
     let hosts = rt.block_on(load_hosts(&store))?;
     let started = Instant::now();
     rt.block_on(baseline::prepare(&store))?;

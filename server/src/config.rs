@@ -304,7 +304,8 @@ pub struct Limits {
     /// never evicts another tenant's pages.
     #[arg(long, env = "PAGE_CACHE_TENANT_MB", default_value_t = 4)]
     pub page_cache_tenant_mb: u64,
-    /// Memory for search results, in MiB, so that queries asked again cost a lookup.
+    /// Memory for search results and the JSON answers made of them, in MiB,
+    /// so that queries asked again cost a lookup.
     #[arg(long, env = "SEARCH_CACHE_MB", default_value_t = 32)]
     pub search_cache_mb: u64,
     /// Seconds at least between two updates of search popularity from page

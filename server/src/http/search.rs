@@ -7,14 +7,14 @@ use crate::catalogue::model::Region;
 use crate::editor::local::ServiceView;
 use crate::keys::LeikaKey;
 use crate::operator::insight::Metric;
-use crate::search::cache::ResultKey;
+use crate::search::cache::{BodyKey, ResultKey};
 use crate::search::{Hit, SearchIndex, SearchRequest, SearchResults, TenantSignals, PER_PAGE};
 use crate::tenancy::Tenant;
 use app::{Crumb, Facet, LinkItem, Page, ServiceCard};
+use axum::body::Bytes;
 use axum::extract::{Extension, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -387,16 +387,53 @@ pub async fn api(
     }
     let debug = matches!(params.get("debug"), Some("1") | Some("true"));
     let content = state.content();
-    let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
     let results = run(&state, &tenant, &content, &place, &req, true).await;
+    let key = BodyKey {
+        results: results.clone(),
+        request: format!("api\u{0}{}\u{0}{}\u{0}{debug}", req.query, place.query()),
+    };
+    let body = state.search().bodies.get_or(key, || {
+        let json = api_body(&tenant, &content, &place, &req, &results, debug);
+        Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
+    });
+    json_response(body, None)
+}
+
+fn json_response(body: Bytes, cache_control: Option<&'static str>) -> Response {
+    let mut response = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if let Some(c) = cache_control {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(c));
+    }
+    response
+}
+
+/// The API's answer: hits with their office for the citizen's Gemeinde, facets, a suggestion.
+fn api_body(
+    tenant: &Tenant,
+    content: &Content,
+    place: &Place<'_>,
+    req: &SearchRequest,
+    results: &SearchResults,
+    debug: bool,
+) -> serde_json::Value {
+    let c = &content.catalogue;
     let gemeinde = place.gemeinde();
     let hits: Vec<_> = results
         .hits
         .iter()
         .filter_map(|h| {
-            if let Some(s) = local_service(&tenant, h) {
-                let card = local_card(&tenant, s);
+            if let Some(s) = local_service(tenant, h) {
+                let card = local_card(tenant, s);
                 return Some(json!({
                     "local": s.key,
                     "name": card.name,
@@ -429,7 +466,7 @@ pub async fn api(
             Some(json!({ "slug": slug, "name": c.lebenslage(slug)?.name, "count": n }))
         })
         .collect();
-    Json(json!({
+    json!({
         "query": req.query,
         "total": results.total,
         "page": req.page + 1,
@@ -437,8 +474,7 @@ pub async fn api(
         "hits": hits,
         "facets": { "lebenslagen": facets, "online": results.online },
         "suggestion": results.suggestion,
-    }))
-    .into_response()
+    })
 }
 
 pub async fn suggest(
@@ -462,20 +498,22 @@ pub async fn suggest(
         ..Default::default()
     };
     let results = run(&state, &tenant, &content, &place, &req, false).await;
-    let suggestions = results
-        .hits
-        .iter()
-        .filter_map(|h| c.leistungen.get(h.ord))
-        .take(SUGGESTIONS);
-    let items: Vec<_> = suggestions
-        .into_iter()
-        .map(|l| json!({ "name": l.name, "url": service_href(l, &place.query()) }))
-        .collect();
-    (
-        [(header::CACHE_CONTROL, "public, max-age=60")],
-        Json(json!({ "query": req.query, "suggestions": items })),
-    )
-        .into_response()
+    let key = BodyKey {
+        results: results.clone(),
+        request: format!("suggest\u{0}{}\u{0}{}", req.query, place.query()),
+    };
+    let body = state.search().bodies.get_or(key, || {
+        let items: Vec<_> = results
+            .hits
+            .iter()
+            .filter_map(|h| c.leistungen.get(h.ord))
+            .take(SUGGESTIONS)
+            .map(|l| json!({ "name": l.name, "url": service_href(l, &place.query()) }))
+            .collect();
+        let json = json!({ "query": req.query, "suggestions": items });
+        Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
+    });
+    json_response(body, Some("public, max-age=60"))
 }
 
 pub async fn openapi() -> Response {

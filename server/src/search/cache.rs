@@ -4,7 +4,9 @@
 //! content, popularity), which is part of its key: a new version is a miss.
 
 use super::{Hit, SearchResults};
+use bytes::Bytes;
 use moka::sync::Cache;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
@@ -42,6 +44,56 @@ impl ResultCache {
     pub fn insert(&self, key: ResultKey, results: Arc<SearchResults>) {
         if let Some(c) = &self.0 {
             c.insert(key, results);
+        }
+    }
+}
+
+/// The JSON answers made of cached results, so that the head of the traffic
+/// does not build the same body again. The key holds the results themselves
+/// (compared by address): when they leave the result cache or a new version
+/// replaces them, their bodies are no longer asked for and age out.
+#[derive(Clone)]
+pub struct BodyCache(Option<Cache<BodyKey, Bytes>>);
+
+#[derive(Clone)]
+pub struct BodyKey {
+    pub results: Arc<SearchResults>,
+    /// Everything else of the request the body shows (the query as typed, the place, flags).
+    pub request: String,
+}
+
+impl PartialEq for BodyKey {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.results, &other.results) && self.request == other.request
+    }
+}
+
+impl Eq for BodyKey {}
+
+impl Hash for BodyKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.results).hash(state);
+        self.request.hash(state);
+    }
+}
+
+impl BodyCache {
+    pub fn new(max_bytes: u64) -> BodyCache {
+        BodyCache((max_bytes > 0).then(|| {
+            Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|k: &BodyKey, v: &Bytes| {
+                    u32::try_from(k.request.len() + v.len() + 128).unwrap_or(u32::MAX)
+                })
+                .build()
+        }))
+    }
+
+    /// The cached body, or the one `make` builds (and that is then kept).
+    pub fn get_or(&self, key: BodyKey, make: impl FnOnce() -> Bytes) -> Bytes {
+        match &self.0 {
+            Some(c) => c.get_with(key, make),
+            None => make(),
         }
     }
 }
@@ -102,6 +154,26 @@ mod tests {
             "{}",
             inner.weighted_size()
         );
+    }
+
+    #[test]
+    fn bodies_follow_the_results_they_were_made_of() {
+        let cache = BodyCache::new(64 * 1024);
+        let results = Arc::new(SearchResults::default());
+        let key = |r: &Arc<SearchResults>, q: &str| BodyKey {
+            results: r.clone(),
+            request: q.into(),
+        };
+        let first = cache.get_or(key(&results, "perso"), || Bytes::from("eins"));
+        assert_eq!(first, "eins");
+        let again = cache.get_or(key(&results, "perso"), || Bytes::from("zwei"));
+        assert_eq!(again, "eins");
+        let other = cache.get_or(key(&results, "pass"), || Bytes::from("drei"));
+        assert_eq!(other, "drei");
+        // Equal results computed anew (a new version) are other results.
+        let fresh = Arc::new(SearchResults::default());
+        let new = cache.get_or(key(&fresh, "perso"), || Bytes::from("vier"));
+        assert_eq!(new, "vier");
     }
 
     #[test]

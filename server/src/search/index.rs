@@ -1,11 +1,12 @@
 use super::analysis::{fold, without_filler, words, Analyzer};
+use super::impact::{Impacts, Matcher, WordPlan};
 use super::stages::{verrichtung, StageRules, Stages};
 use super::synonyms::Synonyms;
 use crate::catalogue::model::Leistung;
 use crate::catalogue::Catalogue;
 use crate::editor::local::LocalContent;
 use crate::keys::LeikaKey;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
@@ -71,6 +72,25 @@ pub struct SearchIndex {
     facts: Vec<ServiceFacts>,
     stages: Stages,
     word_terms: moka::sync::Cache<String, Arc<WordTerms>>,
+    /// The catalogue's services with their BM25 impacts: what every query searches.
+    impacts: Impacts,
+}
+
+/// One query word as searched: its exact terms, its weight in the query, and
+/// the fuzzy or prefix clauses it gets.
+struct PlannedWord {
+    terms: Arc<WordTerms>,
+    weight: f32,
+    loose: Vec<Loose>,
+}
+
+/// A fuzzy or prefix clause: every service with a name or keyword term it
+/// matches scores `constant`.
+struct Loose {
+    text: String,
+    distance: u8,
+    prefix: bool,
+    constant: f32,
 }
 
 /// What a query word searches for exactly, from analysis and synonyms alone.
@@ -175,9 +195,15 @@ impl SearchIndex {
                 .map(String::as_str),
         );
         let mut writer = index.writer_with_num_threads(1, 50_000_000)?;
-        for (ord, l) in catalogue.leistungen.iter().enumerate() {
-            let [name, keywords, short, long] =
-                documents(l, catalogue).map(|t| analyzer.terms(&t).join(" "));
+        let analysed: Vec<[Vec<String>; 4]> = catalogue
+            .leistungen
+            .iter()
+            .map(|l| documents(l, catalogue).map(|t| analyzer.terms(&t)))
+            .collect();
+        // The catalogue stays in the tantivy index too, so that the term
+        // statistics of tenants' local documents are those of the whole.
+        for (ord, terms) in analysed.iter().enumerate() {
+            let [name, keywords, short, long] = terms.clone().map(|t| t.join(" "));
             writer.add_document(doc!(
                 fields.ord => ord as u64,
                 fields.scope => "central",
@@ -207,6 +233,7 @@ impl SearchIndex {
             }
         }
         Ok(SearchIndex {
+            impacts: Impacts::build(&analysed, FIELDS.map(|(_, w)| w)),
             by_length,
             word_terms: moka::sync::Cache::new(WORD_TERMS_KEPT),
             facts: facts(catalogue),
@@ -256,19 +283,31 @@ impl SearchIndex {
         if query_words.is_empty() {
             return SearchResults::default();
         }
-        let searcher = self.reader.searcher();
-        let stages = self.stage_codes(&query_words);
-        let query = self.query(&searcher, &query_words, tenant.scope);
-        let Ok(scored) = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
-        else {
-            return SearchResults {
-                searched: true,
-                ..Default::default()
-            };
-        };
-        let hits = self.ranked(&searcher, scored, c, tenant, &stages);
-        let hits = self.diversify(hits);
-        let mut results = self.facets_and_filter(hits, c, tenant.local, req);
+        let plan = self.plan(&query_words);
+        let stages = self.stage_codes(&plan);
+        let mut central = self.impacts.search(&self.impact_plan(&plan));
+        let mut locals = Vec::new();
+        let catalogue_only = central.len();
+        if self.has_local(tenant.scope) {
+            let searcher = self.reader.searcher();
+            let query = self.local_query(&plan, tenant.scope);
+            if let Ok(scored) =
+                searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
+            {
+                self.local_hits(
+                    &searcher,
+                    scored,
+                    c,
+                    tenant.local,
+                    &mut locals,
+                    &mut central,
+                );
+            }
+        }
+        let deduplicate = central.len() > catalogue_only;
+        let ranked = self.ranked(central, deduplicate, &locals, tenant, &stages);
+        let ranked = self.order(ranked, req);
+        let mut results = self.facets_and_filter(ranked, &locals, c, tenant, &stages, req);
         if results.total == 0 {
             results.suggestion = self.did_you_mean(&query_words);
         }
@@ -276,10 +315,9 @@ impl SearchIndex {
     }
 
     /// The Verrichtungen the query's stage words name ("abholen": Ausgabe).
-    fn stage_codes(&self, query_words: &[String]) -> HashSet<u16> {
-        query_words
-            .iter()
-            .filter_map(|w| self.stages.codes(&self.analyzer.stem(w)))
+    fn stage_codes(&self, plan: &[PlannedWord]) -> HashSet<u16> {
+        plan.iter()
+            .filter_map(|p| self.stages.codes(&p.terms.stem))
             .flatten()
             .copied()
             .collect()
@@ -289,20 +327,93 @@ impl SearchIndex {
     /// matches twice (its own document and the tenant's keywords for it) counts once.
     fn ranked(
         &self,
+        mut best: Vec<(usize, f32)>,
+        deduplicate: bool,
+        locals: &[Hit],
+        tenant: &TenantSignals,
+        stages: &HashSet<u16>,
+    ) -> Vec<Candidate> {
+        if deduplicate {
+            best.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+            best.dedup_by_key(|(ord, _)| *ord);
+        }
+        if best.len() > CANDIDATES {
+            best.select_nth_unstable_by(CANDIDATES, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            best.truncate(CANDIDATES);
+        }
+        let mut ranked: Vec<Candidate> = locals
+            .iter()
+            .enumerate()
+            .map(|(i, h)| Candidate {
+                total: h.score.total,
+                text: h.score.text,
+                ord: NOT_IN_CATALOGUE,
+                local: i as u32,
+            })
+            .collect();
+        ranked.extend(best.into_iter().map(|(ord, text)| Candidate {
+            total: self.rank(text, ord, tenant, stages).total,
+            text,
+            ord: ord as u32,
+            local: NOT_LOCAL,
+        }));
+        ranked
+    }
+
+    /// The candidates in the order shown: best first, siblings spread (see
+    /// [`Self::diversify`]). Only as many are sorted as the requested page
+    /// needs; the rest follow unsorted, where only totals and facets see them.
+    fn order(&self, mut ranked: Vec<Candidate>, req: &SearchRequest) -> Vec<Candidate> {
+        let by_score = |a: &Candidate, b: &Candidate| {
+            b.total
+                .total_cmp(&a.total)
+                .then(a.ord.cmp(&b.ord))
+                .then(a.local.cmp(&b.local))
+        };
+        let needed = (req.page + 1) * PER_PAGE;
+        // With a filter, the page may lie anywhere among the candidates.
+        let filtered = req.lebenslage.is_some() || req.online_only;
+        let mut head = (needed * 4).max(64);
+        while !filtered && head < ranked.len() {
+            ranked.select_nth_unstable_by(head, by_score);
+            ranked[..head].sort_unstable_by(by_score);
+            let (mut first, later) = self.diversify(&ranked[..head]);
+            if first.len() >= needed {
+                first.extend(later);
+                first.extend_from_slice(&ranked[head..]);
+                return first;
+            }
+            head *= 4;
+        }
+        ranked.sort_unstable_by(by_score);
+        let (mut first, later) = self.diversify(&ranked);
+        first.extend(later);
+        first
+    }
+
+    fn has_local(&self, tenant: i64) -> bool {
+        self.local_tenants
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&tenant)
+    }
+
+    /// The tenant's own documents among the matches: its local services become
+    /// hits, its keywords for catalogue services join the catalogue's candidates.
+    fn local_hits(
+        &self,
         searcher: &Searcher,
         scored: Vec<(f32, tantivy::DocAddress)>,
         c: &Catalogue,
-        tenant: &TenantSignals,
-        stages: &HashSet<u16>,
-    ) -> Vec<Hit> {
-        // One column reader per segment, not one per hit.
+        local: &LocalContent,
+        hits: &mut Vec<Hit>,
+        central: &mut Vec<(usize, f32)>,
+    ) {
         let ords: Vec<_> = searcher
             .segment_readers()
             .iter()
             .map(|seg| seg.fast_fields().u64("ord").ok())
             .collect();
-        let mut best: Vec<(usize, f32)> = Vec::with_capacity(scored.len());
-        let mut hits: Vec<Hit> = Vec::new();
         for (score, addr) in scored {
             let Some(ord) = ords
                 .get(addr.segment_ord as usize)
@@ -312,25 +423,11 @@ impl SearchIndex {
                 continue;
             };
             if ord == LOCAL_ORD {
-                hits.extend(self.local_hit(searcher, addr, score, tenant.local));
+                hits.extend(self.local_hit(searcher, addr, score, local));
             } else if (ord as usize) < c.leistungen.len() {
-                best.push((ord as usize, score));
+                central.push((ord as usize, score));
             }
         }
-        best.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
-        best.dedup_by_key(|(ord, _)| *ord);
-        hits.extend(best.into_iter().map(|(ord, score)| Hit {
-            ord,
-            local: None,
-            score: self.rank(score, ord, tenant, stages),
-        }));
-        hits.sort_by(|a, b| {
-            b.score
-                .total
-                .total_cmp(&a.score.total)
-                .then(a.ord.cmp(&b.ord))
-        });
-        hits
     }
 
     /// A hit on a local service the tenant still publishes.
@@ -439,44 +536,79 @@ impl SearchIndex {
         docs
     }
 
-    fn query(&self, searcher: &Searcher, query_words: &[String], scope: i64) -> BooleanQuery {
+    /// What each query word searches for, decided once for the catalogue's
+    /// index and the tenant's documents alike.
+    fn plan(&self, query_words: &[String]) -> Vec<PlannedWord> {
         let last = query_words.len() - 1;
         let mut budget = Budget {
             fuzzy_words: MAX_FUZZY_WORDS,
             two_edit_words: MAX_TWO_EDIT_WORDS,
         };
-        let all_stages = query_words
+        let terms: Vec<_> = query_words.iter().map(|w| self.word_terms(w)).collect();
+        let is_stage = |t: &WordTerms| self.stages.codes(&t.stem).is_some();
+        let all_stages = terms.iter().all(|t| is_stage(t));
+        query_words
             .iter()
-            .all(|w| self.stages.codes(&self.analyzer.stem(w)).is_some());
-        let per_word: Vec<(Occur, Box<dyn Query>)> = query_words
-            .iter()
+            .zip(terms)
             .enumerate()
-            .map(|(i, w)| {
-                let q = self.word_query(searcher, w, i == last, &mut budget);
+            .map(|(i, (w, terms))| {
+                let loose = self.loose(w, &terms.stem, i == last, &mut budget);
                 // Stage words pick among siblings (see `rank`); the other words find them.
-                let is_stage = self.stages.codes(&self.analyzer.stem(w)).is_some();
-                let weight = if is_stage && !all_stages {
+                let weight = if is_stage(&terms) && !all_stages {
                     STAGE_TEXT_WEIGHT
                 } else {
                     1.0
                 };
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(q), weight));
+                PlannedWord {
+                    terms,
+                    weight,
+                    loose,
+                }
+            })
+            .collect()
+    }
+
+    fn impact_plan<'a>(&self, plan: &'a [PlannedWord]) -> Vec<WordPlan<'a>> {
+        plan.iter()
+            .map(|p| WordPlan {
+                weight: p.weight,
+                exact: &p.terms.exact,
+                loose: p
+                    .loose
+                    .iter()
+                    .filter_map(|l| {
+                        let m = if l.prefix && l.distance == 0 {
+                            Matcher::Prefix(l.text.clone())
+                        } else {
+                            let field = self.fields.fuzzy;
+                            Matcher::Fuzzy(Impacts::automaton(
+                                field, &l.text, l.distance, l.prefix,
+                            )?)
+                        };
+                        Some((m, l.constant))
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    /// The same query over the tenant's own documents in tantivy.
+    fn local_query(&self, plan: &[PlannedWord], scope: i64) -> BooleanQuery {
+        let per_word: Vec<(Occur, Box<dyn Query>)> = plan
+            .iter()
+            .map(|p| {
+                let q: Box<dyn Query> =
+                    Box::new(BoostQuery::new(Box::new(self.word_query(p)), p.weight));
                 (Occur::Should, q)
             })
             .collect();
-        let scopes = ["central".to_string(), format!("t{scope}")]
-            .into_iter()
-            .map(|s| {
-                let q: Box<dyn Query> = Box::new(TermQuery::new(
-                    Term::from_field_text(self.fields.scope, &s),
-                    IndexRecordOption::Basic,
-                ));
-                (Occur::Should, q)
-            })
-            .collect();
+        let scope: Box<dyn Query> = Box::new(TermQuery::new(
+            Term::from_field_text(self.fields.scope, &format!("t{scope}")),
+            IndexRecordOption::Basic,
+        ));
         BooleanQuery::new(vec![
             (Occur::Must, Box::new(BooleanQuery::new(per_word))),
-            (Occur::Must, Box::new(BooleanQuery::new(scopes))),
+            (Occur::Must, scope),
         ])
     }
 
@@ -515,46 +647,16 @@ impl SearchIndex {
         terms
     }
 
-    /// One query word: exact terms (with compound parts and synonyms); and where
-    /// the word is no known name or keyword, fuzzy terms scaled by its length and,
-    /// for the last word typed, prefixes.
-    fn word_query(
-        &self,
-        searcher: &Searcher,
-        word: &str,
-        is_last: bool,
-        budget: &mut Budget,
-    ) -> BooleanQuery {
-        let terms = self.word_terms(word);
-        let (exact, stem) = (&terms.exact, &terms.stem);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (i, (_, weight)) in FIELDS.iter().enumerate() {
-            let field = self.fields.text[i];
-            for (t, boost) in exact {
-                let q = TermQuery::new(
-                    Term::from_field_text(field, t),
-                    IndexRecordOption::WithFreqs,
-                );
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), weight * boost)),
-                ));
-            }
-        }
-        // Fuzzy and prefix terms only for unknown words of a plausible length
-        // (their automata grow with the word) and only for the first few.
-        let known = [stem.as_str(), word].iter().any(|t| {
-            searcher
-                .doc_freq(&Term::from_field_text(self.fields.fuzzy, t))
-                .unwrap_or(0)
-                > 0
-        });
-        let chars = word.chars().count();
+    /// Fuzzy and prefix clauses, only where the word is no known name or
+    /// keyword, of a plausible length (automata grow with the word) and among
+    /// the first few unknown words; prefixes only for the last word typed.
+    fn loose(&self, word: &str, stem: &str, is_last: bool, budget: &mut Budget) -> Vec<Loose> {
+        let known = self.impacts.is_known(stem) || self.impacts.is_known(word);
         if known || word.len() > crate::search::analysis::MAX_SPLIT_LEN || budget.fuzzy_words == 0 {
-            return BooleanQuery::new(clauses);
+            return Vec::new();
         }
         budget.fuzzy_words -= 1;
-        let term = |t: &str| Term::from_field_text(self.fields.fuzzy, t);
+        let chars = word.chars().count();
         // Two edits only for mid-length words: the automaton for long words costs
         // milliseconds, and long compounds rarely carry two typos. And only for
         // the first unknown word of a query: at Germany scale, ten of them cost 30 ms.
@@ -566,22 +668,54 @@ impl SearchIndex {
             }
             _ => 1,
         };
+        let mut loose = Vec::new();
         if distance > 0 {
-            let q = FuzzyTermQuery::new(term(word), distance, true);
-            clauses.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(Box::new(q), FUZZY_FIELD_WEIGHT * 0.3)),
-            ));
+            loose.push(Loose {
+                text: word.to_string(),
+                distance,
+                prefix: false,
+                constant: FUZZY_FIELD_WEIGHT * 0.3,
+            });
         }
         if is_last && chars >= 3 {
             let prefixes: &[&str] = if stem == word { &[word] } else { &[word, stem] };
-            for prefix in prefixes {
-                let q = FuzzyTermQuery::new_prefix(term(prefix), 0, true);
+            loose.extend(prefixes.iter().map(|p| Loose {
+                text: p.to_string(),
+                distance: 0,
+                prefix: true,
+                constant: FUZZY_FIELD_WEIGHT * 0.4,
+            }));
+        }
+        loose
+    }
+
+    /// One planned word as a tantivy query: exact terms in every field, loose clauses on the fuzzy field.
+    fn word_query(&self, p: &PlannedWord) -> BooleanQuery {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (i, (_, weight)) in FIELDS.iter().enumerate() {
+            let field = self.fields.text[i];
+            for (t, boost) in &p.terms.exact {
+                let q = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
                 clauses.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), FUZZY_FIELD_WEIGHT * 0.4)),
+                    Box::new(BoostQuery::new(Box::new(q), weight * boost)),
                 ));
             }
+        }
+        for l in &p.loose {
+            let term = Term::from_field_text(self.fields.fuzzy, &l.text);
+            let q = if l.prefix {
+                FuzzyTermQuery::new_prefix(term, l.distance, true)
+            } else {
+                FuzzyTermQuery::new(term, l.distance, true)
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(q), l.constant)),
+            ));
         }
         BooleanQuery::new(clauses)
     }
@@ -734,11 +868,11 @@ impl SearchIndex {
 
     /// Keeps near-identical siblings (same OZG-Leistung) from filling the first page:
     /// at most two per OZG-Leistung among the first results, the rest follow.
-    fn diversify(&self, hits: Vec<Hit>) -> Vec<Hit> {
-        let mut seen: HashMap<i64, usize> = HashMap::new();
-        let (mut first, mut later) = (Vec::with_capacity(hits.len()), Vec::new());
-        for h in hits {
-            let Some(f) = self.facts.get(h.ord) else {
+    fn diversify(&self, ranked: &[Candidate]) -> (Vec<Candidate>, Vec<Candidate>) {
+        let mut seen: rustc_hash::FxHashMap<i64, usize> = Default::default();
+        let (mut first, mut later) = (Vec::with_capacity(ranked.len()), Vec::new());
+        for &h in ranked {
+            let Some(f) = self.facts.get(h.ord as usize) else {
                 first.push(h);
                 continue;
             };
@@ -750,23 +884,24 @@ impl SearchIndex {
                 later.push(h)
             }
         }
-        first.extend(later);
-        first
+        (first, later)
     }
 
     fn facets_and_filter(
         &self,
-        hits: Vec<Hit>,
+        ranked: Vec<Candidate>,
+        locals: &[Hit],
         c: &Catalogue,
-        local: &LocalContent,
+        tenant: &TenantSignals,
+        stages: &HashSet<u16>,
         req: &SearchRequest,
     ) -> SearchResults {
-        let service = |h: &Hit| {
-            let key = h.local.as_ref()?;
-            local.services.iter().find(|s| &s.key == key)
+        let service = |h: &Candidate| {
+            let key = locals.get(h.local as usize)?.local.as_ref()?;
+            tenant.local.services.iter().find(|s| &s.key == key)
         };
         // Local services are few and rare among hits: their facts are looked up here.
-        let local_facts = |h: &Hit| -> (Vec<u16>, bool) {
+        let local_facts = |h: &Candidate| -> (Vec<u16>, bool) {
             service(h).map_or((vec![], false), |s| {
                 (
                     lebenslage_positions(c, &s.data.lebenslagen),
@@ -782,9 +917,9 @@ impl SearchIndex {
         let (mut total, mut online) = (0, 0);
         let mut page = Vec::with_capacity(PER_PAGE);
         let skip = req.page * PER_PAGE;
-        for h in hits {
+        for h in ranked {
             let owned;
-            let (lebenslagen, is_online) = match self.facts.get(h.ord) {
+            let (lebenslagen, is_online) = match self.facts.get(h.ord as usize) {
                 Some(f) => (f.lebenslagen.as_slice(), f.online),
                 None => {
                     owned = local_facts(&h);
@@ -806,18 +941,22 @@ impl SearchIndex {
             }
             if in_lebenslage && (!req.online_only || is_online) {
                 if total >= skip && page.len() < PER_PAGE {
-                    page.push(h);
+                    page.extend(self.hit(&h, locals, tenant, stages));
                 }
                 total += 1;
             }
         }
-        let mut lebenslagen: Vec<(String, usize)> = counts
-            .iter()
+        let mut found: Vec<(usize, usize)> = counts
+            .into_iter()
             .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(i, n)| (c.lebenslagen[i].slug.clone(), *n))
+            .filter(|(_, n)| *n > 0)
             .collect();
-        lebenslagen.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let slug = |i: usize| c.lebenslagen[i].slug.as_str();
+        found.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(slug(a.0).cmp(slug(b.0))));
+        let lebenslagen = found
+            .into_iter()
+            .map(|(i, n)| (slug(i).to_string(), n))
+            .collect();
         SearchResults {
             total,
             hits: page,
@@ -826,6 +965,40 @@ impl SearchIndex {
             suggestion: None,
             searched: true,
         }
+    }
+}
+
+/// A ranked candidate, small so that sorting and grouping move little: a
+/// catalogue position or an index into the tenant's local hits.
+#[derive(Clone, Copy)]
+struct Candidate {
+    total: f32,
+    text: f32,
+    ord: u32,
+    local: u32,
+}
+
+const NOT_IN_CATALOGUE: u32 = u32::MAX;
+const NOT_LOCAL: u32 = u32::MAX;
+
+impl SearchIndex {
+    /// The hit shown for a candidate, with the parts of its score.
+    fn hit(
+        &self,
+        h: &Candidate,
+        locals: &[Hit],
+        tenant: &TenantSignals,
+        stages: &HashSet<u16>,
+    ) -> Option<Hit> {
+        if h.local != NOT_LOCAL {
+            return locals.get(h.local as usize).cloned();
+        }
+        let ord = h.ord as usize;
+        Some(Hit {
+            ord,
+            local: None,
+            score: self.rank(h.text, ord, tenant, stages),
+        })
     }
 }
 

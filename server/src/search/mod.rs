@@ -1,8 +1,10 @@
 //! Search: citizens find services in their own words.
 //!
-//! One tantivy index over the services (central ones, and tenants' local ones
-//! scoped by a `scope` field), so it grows with services, not with
-//! tenants × services. Analysis is German and done in Rust (`analysis`): the
+//! The catalogue's services are searched in an index of their own with BM25
+//! impacts computed at build (`impact`); tenants' local services and their
+//! keywords for catalogue services live in tantivy, scoped by a `scope` field
+//! and searched only for a tenant that has any, so the index grows with
+//! services, not with tenants × services. Analysis is German and done in Rust (`analysis`): the
 //! filler of questions is dropped, query words are expanded by curated
 //! synonyms, matched exactly, fuzzily (by word length) and by prefix for the
 //! last word typed; stage words ("abholen") pick the sibling at that step
@@ -12,6 +14,7 @@
 pub mod analysis;
 pub mod baseline;
 pub mod cache;
+mod impact;
 mod index;
 pub mod misses;
 mod signals;

@@ -3,7 +3,7 @@
 //! Gemeinde, bounded in bytes) and popularity from page views (recomputed at
 //! most once a minute, so that cached results stay valid in between).
 
-use super::cache::ResultCache;
+use super::cache::{BodyCache, ResultCache};
 use super::misses;
 use super::SearchIndex;
 use crate::catalogue::Catalogue;
@@ -34,6 +34,8 @@ pub struct Shared {
     /// Popularity follows page views, but not faster than this.
     popularity_every: Duration,
     pub results: ResultCache,
+    /// JSON answers made of cached results.
+    pub bodies: BodyCache,
     misses: Mutex<misses::Pending>,
 }
 
@@ -47,7 +49,9 @@ impl Shared {
             popularity: RwLock::new(None),
             views_changed: AtomicBool::new(false),
             popularity_every,
-            results: ResultCache::new(result_cache_bytes),
+            // Half for results, half for the answers made of them.
+            results: ResultCache::new(result_cache_bytes / 2),
+            bodies: BodyCache::new(result_cache_bytes / 2),
             misses: Mutex::new(misses::Pending::default()),
         }
     }
