@@ -552,6 +552,14 @@ impl Profile {
         );
         line("with office signal (real)", &self.with_office);
         line("without office signal", &self.without_office);
+        // The first round meets every word for the first time (analysis,
+        // automata); later rounds find the words' expansions kept.
+        let first_round = self.with_office.len() / PROFILE_ROUNDS;
+        line(
+            "  first round (new words)",
+            &self.with_office[..first_round],
+        );
+        line("  later rounds", &self.with_office[first_round..]);
         let slowest: Vec<String> = self
             .slowest
             .iter()

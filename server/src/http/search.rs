@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -394,8 +395,7 @@ pub async fn api(
         request: format!("api\u{0}{}\u{0}{}\u{0}{debug}", req.query, place.query()),
     };
     let body = state.search().bodies.get_or(key, || {
-        let json = api_body(&tenant, &content, &place, &req, &results, debug);
-        Bytes::from(serde_json::to_vec(&json).unwrap_or_default())
+        api_body(&tenant, &content, &place, &req, &results, debug)
     });
     json_response(body, None)
 }
@@ -418,6 +418,70 @@ fn json_response(body: Bytes, cache_control: Option<&'static str>) -> Response {
 }
 
 /// The API's answer: hits with their office for the citizen's Gemeinde, facets, a suggestion.
+#[derive(Serialize)]
+struct ApiAnswer<'a> {
+    query: &'a str,
+    total: usize,
+    page: usize,
+    per_page: usize,
+    hits: Vec<ApiHit<'a>>,
+    facets: ApiFacets<'a>,
+    suggestion: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ApiHit<'a> {
+    Local {
+        local: &'a str,
+        name: String,
+        url: String,
+        summary: String,
+        online: Option<LocalOnline<'a>>,
+        office: Option<String>,
+    },
+    Service {
+        leika: &'a str,
+        name: &'a str,
+        url: String,
+        summary: &'a str,
+        online: Option<ServiceOnline<'a>>,
+        office: Option<ApiOffice<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        score: Option<&'a crate::search::ScoreParts>,
+    },
+}
+
+#[derive(Serialize)]
+struct LocalOnline<'a> {
+    url: &'a str,
+}
+
+#[derive(Serialize)]
+struct ServiceOnline<'a> {
+    vertrauensniveau: &'a str,
+}
+
+#[derive(Serialize)]
+struct ApiOffice<'a> {
+    name: &'a str,
+    area: String,
+}
+
+#[derive(Serialize)]
+struct ApiFacets<'a> {
+    lebenslagen: Vec<ApiFacet<'a>>,
+    online: usize,
+}
+
+#[derive(Serialize)]
+struct ApiFacet<'a> {
+    slug: &'a str,
+    name: &'a str,
+    count: usize,
+}
+
+/// The API's answer as JSON bytes (typed, so that no map of strings is built per hit).
 fn api_body(
     tenant: &Tenant,
     content: &Content,
@@ -425,56 +489,69 @@ fn api_body(
     req: &SearchRequest,
     results: &SearchResults,
     debug: bool,
-) -> serde_json::Value {
+) -> Bytes {
     let c = &content.catalogue;
     let gemeinde = place.gemeinde();
-    let hits: Vec<_> = results
+    let place_query = place.query();
+    let hits = results
         .hits
         .iter()
         .filter_map(|h| {
             if let Some(s) = local_service(tenant, h) {
                 let card = local_card(tenant, s);
-                return Some(json!({
-                    "local": s.key,
-                    "name": card.name,
-                    "url": card.href,
-                    "summary": card.summary,
-                    "online": s.data.online_url.as_ref().map(|u| json!({ "url": u })),
-                    "office": card.office,
-                }));
+                return Some(ApiHit::Local {
+                    local: &s.key,
+                    name: card.name,
+                    url: card.href,
+                    summary: card.summary,
+                    online: s.data.online_url.as_deref().map(|url| LocalOnline { url }),
+                    office: card.office,
+                });
             }
             let l = c.leistungen.get(h.ord)?;
-            let office = gemeinde.and_then(|g| c.responsible(&l.leika, &g.ars)).map(|r| json!({ "name": r.office.name, "area": c.area_label(r.area) }));
-            let mut hit = json!({
-                "leika": l.leika.as_str(),
-                "name": l.name,
-                "url": service_href(l, &place.query()),
-                "summary": l.short_text,
-                "online": c.online(&l.leika).map(|o| json!({ "vertrauensniveau": o.vertrauensniveau.as_str() })),
-                "office": office,
-            });
-            if debug {
-                hit["score"] = json!(h.score);
-            }
-            Some(hit)
+            let office = gemeinde
+                .and_then(|g| c.responsible(&l.leika, &g.ars))
+                .map(|r| ApiOffice {
+                    name: &r.office.name,
+                    area: c.area_label(r.area),
+                });
+            Some(ApiHit::Service {
+                leika: l.leika.as_str(),
+                name: &l.name,
+                url: service_href(l, &place_query),
+                summary: &l.short_text,
+                online: c.online(&l.leika).map(|o| ServiceOnline {
+                    vertrauensniveau: o.vertrauensniveau.as_str(),
+                }),
+                office,
+                score: debug.then_some(&h.score),
+            })
         })
         .collect();
-    let facets: Vec<_> = results
+    let lebenslagen = results
         .lebenslagen
         .iter()
         .filter_map(|(slug, n)| {
-            Some(json!({ "slug": slug, "name": c.lebenslage(slug)?.name, "count": n }))
+            Some(ApiFacet {
+                slug,
+                name: &c.lebenslage(slug)?.name,
+                count: *n,
+            })
         })
         .collect();
-    json!({
-        "query": req.query,
-        "total": results.total,
-        "page": req.page + 1,
-        "per_page": PER_PAGE,
-        "hits": hits,
-        "facets": { "lebenslagen": facets, "online": results.online },
-        "suggestion": results.suggestion,
-    })
+    let answer = ApiAnswer {
+        query: &req.query,
+        total: results.total,
+        page: req.page + 1,
+        per_page: PER_PAGE,
+        hits,
+        facets: ApiFacets {
+            lebenslagen,
+            online: results.online,
+        },
+        suggestion: results.suggestion.as_deref(),
+    };
+    Bytes::from(serde_json::to_vec(&answer).unwrap_or_default())
 }
 
 pub async fn suggest(
