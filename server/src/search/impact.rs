@@ -125,17 +125,12 @@ impl Impacts {
         self.fuzzy_terms.get(term).is_some()
     }
 
-    /// The automaton matching the name and keyword terms within `distance`
-    /// edits of `word` (or, with `prefix`, starting so); `None` for a distance
-    /// the automata do not support.
-    pub fn automaton(field: Field, word: &str, distance: u8, prefix: bool) -> Option<DfaWrapper> {
+    /// The automaton matching the terms within `distance` edits of `word`
+    /// (tantivy's, built from its cached Levenshtein tables; `field` only
+    /// names the term); `None` for a distance the automata do not support.
+    pub fn automaton(field: Field, word: &str, distance: u8) -> Option<DfaWrapper> {
         let term = Term::from_field_text(field, word);
-        let query = if prefix {
-            FuzzyTermQuery::new_prefix(term, distance, true)
-        } else {
-            FuzzyTermQuery::new(term, distance, true)
-        };
-        query.automaton().ok()
+        FuzzyTermQuery::new(term, distance, true).automaton().ok()
     }
 
     /// Every service any word matches, with its text score: the sum over words
@@ -316,7 +311,7 @@ mod tests {
             WEIGHTS,
         );
         let field = tantivy::schema::Schema::builder().add_text_field("f", tantivy::schema::TEXT);
-        let aut = Impacts::automaton(field, "hundesteur", 1, false).unwrap();
+        let aut = Impacts::automaton(field, "hundesteur", 1).unwrap();
         let found = impacts.search(&[WordPlan {
             loose: vec![(Matcher::Fuzzy(aut), 2.0)],
             ..plan(&[])

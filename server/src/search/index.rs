@@ -1,5 +1,5 @@
 use super::analysis::{fold, without_filler, words, Analyzer};
-use super::impact::{Impacts, Matcher, WordPlan};
+use super::impact::{Document, Impacts, Matcher, WordPlan};
 use super::stages::{verrichtung, StageRules, Stages};
 use super::synonyms::Synonyms;
 use crate::catalogue::model::Leistung;
@@ -88,9 +88,14 @@ struct PlannedWord {
 /// matches scores `constant`.
 struct Loose {
     text: String,
-    distance: u8,
-    prefix: bool,
+    kind: LooseKind,
     constant: f32,
+}
+
+enum LooseKind {
+    /// Within this many edits.
+    Fuzzy(u8),
+    Prefix,
 }
 
 /// What a query word searches for exactly, from analysis and synonyms alone.
@@ -195,7 +200,7 @@ impl SearchIndex {
                 .map(String::as_str),
         );
         let mut writer = index.writer_with_num_threads(1, 50_000_000)?;
-        let analysed: Vec<[Vec<String>; 4]> = catalogue
+        let analysed: Vec<Document> = catalogue
             .leistungen
             .iter()
             .map(|l| documents(l, catalogue).map(|t| analyzer.terms(&t)))
@@ -577,13 +582,13 @@ impl SearchIndex {
                     .loose
                     .iter()
                     .filter_map(|l| {
-                        let m = if l.prefix && l.distance == 0 {
-                            Matcher::Prefix(l.text.clone())
-                        } else {
-                            let field = self.fields.fuzzy;
-                            Matcher::Fuzzy(Impacts::automaton(
-                                field, &l.text, l.distance, l.prefix,
-                            )?)
+                        let m = match l.kind {
+                            LooseKind::Prefix => Matcher::Prefix(l.text.clone()),
+                            LooseKind::Fuzzy(distance) => Matcher::Fuzzy(Impacts::automaton(
+                                self.fields.fuzzy,
+                                &l.text,
+                                distance,
+                            )?),
                         };
                         Some((m, l.constant))
                     })
@@ -672,8 +677,7 @@ impl SearchIndex {
         if distance > 0 {
             loose.push(Loose {
                 text: word.to_string(),
-                distance,
-                prefix: false,
+                kind: LooseKind::Fuzzy(distance),
                 constant: FUZZY_FIELD_WEIGHT * 0.3,
             });
         }
@@ -681,8 +685,7 @@ impl SearchIndex {
             let prefixes: &[&str] = if stem == word { &[word] } else { &[word, stem] };
             loose.extend(prefixes.iter().map(|p| Loose {
                 text: p.to_string(),
-                distance: 0,
-                prefix: true,
+                kind: LooseKind::Prefix,
                 constant: FUZZY_FIELD_WEIGHT * 0.4,
             }));
         }
@@ -707,10 +710,9 @@ impl SearchIndex {
         }
         for l in &p.loose {
             let term = Term::from_field_text(self.fields.fuzzy, &l.text);
-            let q = if l.prefix {
-                FuzzyTermQuery::new_prefix(term, l.distance, true)
-            } else {
-                FuzzyTermQuery::new(term, l.distance, true)
+            let q = match l.kind {
+                LooseKind::Prefix => FuzzyTermQuery::new_prefix(term, 0, true),
+                LooseKind::Fuzzy(distance) => FuzzyTermQuery::new(term, distance, true),
             };
             clauses.push((
                 Occur::Should,
