@@ -473,6 +473,9 @@ struct IndexBuild {
     load: Duration,
     build: Duration,
     services: usize,
+    /// Growth of this process's resident memory (MiB) while loading the
+    /// catalogue, building the index, and loading the tenants.
+    grew: [f64; 3],
 }
 
 impl IndexBuild {
@@ -481,26 +484,42 @@ impl IndexBuild {
             "catalogue loaded from PostgreSQL in {:.1?}; search index over {} services built in {:.1?} (in-process)",
             self.load, self.services, self.build
         );
+        let [catalogue, index, tenants] = self.grew;
+        println!(
+            "resident memory in-process: catalogue +{catalogue:.0} MiB, search index +{index:.0} MiB, tenants +{tenants:.0} MiB"
+        );
     }
+}
+
+/// This process's resident memory in MiB.
+fn resident_mib() -> f64 {
+    buergerportal::http::metrics::resident_bytes().unwrap_or(0) as f64 / (1024.0 * 1024.0)
 }
 
 /// Builds the index the way the server does at start, timing the build alone.
 async fn measure_index_build(store: &Store, repo: &Path) -> Result<(IndexBuild, Content)> {
+    let before = resident_mib();
     let started = Instant::now();
     let catalogue = Catalogue::load(store)
         .await?
         .ok_or("no catalogue in the bench database")?;
     let load = started.elapsed();
+    let loaded = resident_mib();
     let services = catalogue.leistungen.len();
     let config = SearchConfig::load(&repo.join("catalogue"))?;
     let catalogue = Arc::new(catalogue);
     let started = Instant::now();
     let content = config.build(catalogue)?;
     let build = started.elapsed();
+    let built = resident_mib();
+    let tenants = buergerportal::tenancy::Tenants::load(store).await?;
+    let with_tenants = resident_mib();
+    drop(tenants);
     let index = IndexBuild {
         load,
         build,
         services,
+        grew: [loaded - before, built - loaded, with_tenants - built],
     };
     Ok((index, content))
 }

@@ -895,3 +895,41 @@ backend_test!(
         assert_eq!(form.matches("<textarea").count(), 1);
     }
 );
+
+backend_test!(
+    a_preview_search_shows_drafts_and_never_feeds_the_citizens_cache,
+    |app: TestApp| async move {
+        const DRAFT: &str = "Entwurfszeile im Kopf";
+        let e = editor(&app, Some(("kiel", Role::Editor)), "kiel-editor").await;
+        let fields = [
+            ("tagline", DRAFT),
+            ("primary", "#003064"),
+            ("accent", "#005f66"),
+            ("logo_alt", "Kiel"),
+            ("contact_name", "Bürgerservice"),
+            ("rev", "0"),
+        ];
+        let (s, body, _) = post(&app, KIEL, "/redaktion/darstellung", &e, &fields).await;
+        assert_eq!(s, 303, "{body}");
+        let preview = |q: &'static str| {
+            let app = &app;
+            let e = &e;
+            async move {
+                let path = format!("/redaktion/vorschau/suche?q={q}");
+                let (s, page) = get(app, KIEL, &path, &e.cookie).await;
+                assert_eq!(s, 200);
+                page
+            }
+        };
+        // The preview first: neither its results nor its page may reach citizens.
+        let first = preview("personalausweis").await;
+        assert!(first.contains(DRAFT) && first.contains("Personalausweis"));
+        for _ in 0..2 {
+            let (s, page) = app.page(KIEL, "/suche?q=personalausweis").await;
+            assert_eq!(s, 200);
+            assert!(page.contains("Personalausweis") && !page.contains(DRAFT));
+        }
+        // The citizens' page is kept now; the preview still shows the draft.
+        assert!(preview("personalausweis").await.contains(DRAFT));
+    }
+);

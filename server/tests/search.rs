@@ -342,3 +342,57 @@ backend_test!(
         assert!(names.contains(&"Hundesteuer (neu benannt)"), "{after}");
     }
 );
+
+backend_test!(
+    words_kept_across_portals_answer_as_a_fresh_search,
+    |app: TestApp| async move {
+        use buergerportal::search::{SearchRequest, TenantSignals};
+        let config = buergerportal::http::SearchConfig::load(&app.config.catalogue_dir).unwrap();
+        let catalogue = app.state.catalogue();
+        let fresh = config.build(catalogue.clone()).unwrap();
+        let mut keeping = config.clone();
+        keeping.words_cache_bytes = 1 << 20;
+        let kept = keeping.build(catalogue.clone()).unwrap();
+        let n = catalogue.leistungen.len();
+        let everywhere = vec![true; n];
+        let every_other: Vec<bool> = (0..n).map(|i| i % 2 == 0).collect();
+        let popular: Vec<f32> = (0..n).map(|i| (i % 7) as f32 * 0.1).collect();
+        let none = vec![0.0; n];
+        let local = buergerportal::editor::local::LocalContent::default();
+        let portals = [
+            (1, &everywhere, &none),
+            (2, &every_other, &popular),
+            (1, &everywhere, &none),
+        ];
+        for q in [
+            "personalausweis",
+            "hundesteur",
+            "ausweis abholen",
+            "fuehrerschein verlaengern",
+            "xqzvw",
+        ] {
+            for (scope, office, popularity) in portals {
+                let signals = TenantSignals {
+                    scope,
+                    local: &local,
+                    office,
+                    popularity,
+                };
+                let req = SearchRequest {
+                    query: q.into(),
+                    ..Default::default()
+                };
+                let a = fresh.search.search(&catalogue, &signals, &req);
+                let b = kept.search.search(&catalogue, &signals, &req);
+                let shown = |r: &buergerportal::search::SearchResults| {
+                    let hits: Vec<_> = r.hits.iter().map(|h| (h.ord, h.score.total)).collect();
+                    format!(
+                        "{} {hits:?} {:?} {:?}",
+                        r.total, r.lebenslagen, r.suggestion
+                    )
+                };
+                assert_eq!(shown(&a), shown(&b), "{q} on portal {scope}");
+            }
+        }
+    }
+);

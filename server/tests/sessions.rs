@@ -320,3 +320,28 @@ async fn a_second_instance_forgets_a_logged_out_session() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+session_test!(
+    a_search_page_kept_for_anonymous_visitors_is_never_shown_to_a_citizen,
+    |app: TestApp| async move {
+        const SEARCH: &str = "/suche?q=personalausweis";
+        let (_, cookie) = logged_in(&app, FRESH).await;
+        let text = |res: reqwest::Response| async move {
+            assert_eq!(res.status(), 200);
+            res.text().await.unwrap()
+        };
+        // Anonymous first (kept), then the citizen, then anonymous again.
+        let anonymous = text(get(&app, SEARCH, "").await).await;
+        assert!(!anonymous.contains(NAME) && anonymous.contains("/anmelden"));
+        let personal = text(get(&app, SEARCH, &cookie).await).await;
+        assert!(personal.contains(NAME), "the citizen's account area");
+        let again = text(get(&app, SEARCH, "").await).await;
+        assert_eq!(again, anonymous, "the kept page");
+        assert!(!again.contains(NAME) && !again.contains(CSRF));
+        // Citizen first on another query: nothing of it reaches the next visitor.
+        let personal = text(get(&app, "/suche?q=umzug", &cookie).await).await;
+        assert!(personal.contains(NAME));
+        let anonymous = text(get(&app, "/suche?q=umzug", "").await).await;
+        assert!(!anonymous.contains(NAME) && !anonymous.contains(CSRF));
+    }
+);

@@ -56,6 +56,27 @@ fn sample_pool(state: &AppState) {
     metrics::gauge!("db_pool_connections", "state" => "busy").set(pool.size() as f64 - idle);
     let cache = state.cache();
     metrics::gauge!("page_cache_bytes").set(cache.total_bytes() as f64);
+    if let Some(bytes) = resident_bytes() {
+        metrics::gauge!("process_resident_memory_bytes").set(bytes as f64);
+    }
+}
+
+/// The process's resident memory (Linux: `VmRSS` of `/proc/self/status`); None elsewhere.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Resident memory in MiB for the start-up log, 0 where it cannot be read.
+pub fn resident_mib() -> u64 {
+    resident_bytes().unwrap_or(0) >> 20
 }
 
 /// Middleware: counts every request by route, status and tenant class and

@@ -16,7 +16,7 @@ pub mod editor;
 mod error;
 mod handoff;
 mod insight;
-mod metrics;
+pub mod metrics;
 mod middleware;
 mod operator;
 mod pages;
@@ -248,12 +248,20 @@ pub fn sessions(
 /// Everything `serve` runs, ready to be served on any listener (tests use port 0).
 pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartError> {
     let (store, tenants, catalogue) = crate::prepare(config).await?;
+    tracing::info!(
+        services = catalogue.leistungen.len(),
+        tenants = tenants.all().len(),
+        resident_mib = metrics::resident_mib(),
+        "Katalog und Mandanten geladen"
+    );
     let assets = Assets::load(&config.assets_dir).map_err(crate::StartError::Assets)?;
-    let search_config =
+    let mut search_config =
         SearchConfig::load(&config.catalogue_dir).map_err(crate::StartError::Serve)?;
+    search_config.words_cache_bytes = config.limits.search_cache_mb * 1024 * 1024 / 4;
     let content = search_config
         .build(catalogue)
         .map_err(crate::StartError::Serve)?;
+    tracing::info!(resident_mib = metrics::resident_mib(), "Suchindex gebaut");
     let oidc = Oidc::from_settings(&config.oidc).map_err(crate::StartError::Serve)?;
     let e = &config.editor_oidc;
     let editor_oidc = Oidc::for_editors(
@@ -283,6 +291,10 @@ pub async fn app(config: &Config) -> Result<(AppState, Router), crate::StartErro
         assets,
         handoff,
         config,
+    );
+    tracing::info!(
+        resident_mib = metrics::resident_mib(),
+        "bereit (mit den eigenen Inhalten der Mandanten im Index)"
     );
     Ok((state.clone(), router(state)))
 }

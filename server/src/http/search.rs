@@ -120,7 +120,14 @@ async fn run(
         gemeinde: gemeinde.map(|g| g.as_str().to_string()),
         versions: (c.version, tenant.content_version(), popularity.generation),
     };
-    let results = match shared.results.get(&key) {
+    // A preview shows drafts: its results must neither come from nor enter the
+    // shared cache, whose key cannot tell a preview from the published portal.
+    let cached = if tenant.preview {
+        None
+    } else {
+        shared.results.get(&key)
+    };
+    let results = match cached {
         Some(r) => r,
         None => {
             let _slot = state.0.search_slots.acquire().await;
@@ -137,7 +144,9 @@ async fn run(
                 if counted { "suche" } else { "vorschlag" },
                 started.elapsed(),
             );
-            shared.results.insert(key.clone(), r.clone());
+            if !tenant.preview {
+                shared.results.insert(key.clone(), r.clone());
+            }
             r
         }
     };
@@ -228,48 +237,104 @@ pub async fn page(
     Extension(tenant): Extension<Arc<Tenant>>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let params = Params::parse(raw);
+    let raw = raw.unwrap_or_default();
+    let params = Params::parse(Some(raw.clone()));
     let content = state.content();
-    let c = &content.catalogue;
     let place = place_of(&tenant, &content, &params);
-    let mut shell = shell(&state, &tenant, Some(&place));
-    let gemeinde_param = params
-        .get("gemeinde")
-        .filter(|_| place.gemeinde().is_some())
-        .map(String::from);
     let (query, cut) = params.query(MAX_PAGE_QUERY);
     let (req, bad_param) = match request(&params, query.clone(), "seite") {
-        Ok(r) => (r, None),
-        Err(e) => (
+        Ok(r) => (r, false),
+        Err(_) => (
             SearchRequest {
-                query: query.clone(),
+                query,
                 ..Default::default()
             },
-            Some(e),
+            true,
         ),
     };
     let results = run(&state, &tenant, &content, &place, &req, true).await;
+    let input = PageInput {
+        params: &params,
+        req: &req,
+        cut,
+        bad_param,
+    };
+    let render = || {
+        Bytes::from(page_body(
+            &state, &tenant, &content, &place, &input, &results,
+        ))
+    };
+    let nav = super::account::current_nav();
+    // The same query on the same results is the same page for every anonymous
+    // visitor (the login link follows the URL, which is part of the key); a
+    // citizen's page and an editor's preview are rendered for them alone.
+    let body = if tenant.preview || matches!(nav, app::AccountNav::Citizen { .. }) {
+        render()
+    } else {
+        let key = BodyKey {
+            results: results.clone(),
+            request: format!("page\u{0}{raw}\u{0}{}", crate::clock::german_local_day()),
+        };
+        state.search().bodies.get_or(key, render)
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// What the search page shows of the request besides its results.
+struct PageInput<'a> {
+    params: &'a Params,
+    req: &'a SearchRequest,
+    /// The query was cut to `MAX_PAGE_QUERY` characters.
+    cut: bool,
+    /// A parameter was invalid: the first page without filters is shown.
+    bad_param: bool,
+}
+
+fn page_body(
+    state: &AppState,
+    tenant: &Tenant,
+    content: &Content,
+    place: &Place<'_>,
+    input: &PageInput<'_>,
+    results: &SearchResults,
+) -> String {
+    let c = &content.catalogue;
+    let req = input.req;
+    let query = req.query.clone();
+    let mut shell = shell(state, tenant, Some(place));
+    let gemeinde_param = input
+        .params
+        .get("gemeinde")
+        .filter(|_| place.gemeinde().is_some())
+        .map(String::from);
     let gemeinde = place.gemeinde();
     let pq = shell.place_query.clone();
     let cards = results
         .hits
         .iter()
         .filter_map(|h| {
-            if let Some(s) = local_service(&tenant, h) {
-                return Some(local_card(&tenant, s));
+            if let Some(s) = local_service(tenant, h) {
+                return Some(local_card(tenant, s));
             }
             let l = c.leistungen.get(h.ord)?;
             let mut card = card(c, l, &pq);
-            card.office = office_label(&content, gemeinde, &l.leika);
+            card.office = office_label(content, gemeinde, &l.leika);
             Some(card)
         })
         .collect();
-    let message = if bad_param.is_some() {
+    let message = if input.bad_param {
         Some(
             "Einige Angaben in der Adresse waren ungültig; wir zeigen die erste Seite ohne Filter."
                 .to_string(),
         )
-    } else if cut {
+    } else if input.cut {
         Some(format!("Ihre Suchanfrage war sehr lang; wir haben die ersten {MAX_PAGE_QUERY} Zeichen verwendet."))
     } else if !query.is_empty() && !results.searched {
         Some("Bitte geben Sie ein Wort ein, zum Beispiel „Personalausweis“ oder „Umzug“.".into())
@@ -308,7 +373,7 @@ pub async fn page(
     let page = app::SearchPage {
         total: results.total,
         results: cards,
-        lebenslagen: lebenslage_links(c, &tenant, &pq),
+        lebenslagen: lebenslage_links(c, tenant, &pq),
         message,
         suggestion: results.suggestion.as_ref().map(|s| LinkItem {
             href: search_href(s, None, false, 0, g),
@@ -333,15 +398,7 @@ pub async fn page(
             href: String::new(),
         },
     ];
-    let body = app::render(&shell, "Suche", crumbs, Page::Search(Box::new(page)));
-    (
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response()
+    app::render(&shell, "Suche", crumbs, Page::Search(Box::new(page)))
 }
 
 /// An RFC 9457 problem document.

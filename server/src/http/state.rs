@@ -97,6 +97,9 @@ pub struct SearchConfig {
     pub synonyms: Synonyms,
     pub lexicon: Vec<String>,
     pub stages: StageRules,
+    /// Bytes for what query words find in the catalogue, kept across tenants
+    /// (a quarter of `SEARCH_CACHE_MB` when serving; 0: not kept).
+    pub words_cache_bytes: u64,
 }
 
 impl SearchConfig {
@@ -117,6 +120,7 @@ impl SearchConfig {
             synonyms,
             lexicon,
             stages,
+            words_cache_bytes: 0,
         })
     }
 
@@ -126,6 +130,7 @@ impl SearchConfig {
             self.synonyms.clone(),
             &self.lexicon,
             &self.stages,
+            self.words_cache_bytes,
         )
         .map_err(|e| format!("Suchindex: {e}"))?;
         Ok(Content { catalogue, search })

@@ -7,7 +7,7 @@ use crate::catalogue::Catalogue;
 use crate::editor::local::LocalContent;
 use crate::keys::LeikaKey;
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, TermQuery};
 use tantivy::schema::Value as _;
@@ -72,8 +72,40 @@ pub struct SearchIndex {
     facts: Vec<ServiceFacts>,
     stages: Stages,
     word_terms: moka::sync::Cache<String, Arc<WordTerms>>,
+    /// What a query's words find in the catalogue, the same for every tenant;
+    /// None: not kept (every search plans and scores anew).
+    by_words: Option<moka::sync::Cache<String, Arc<ByWords>>>,
     /// The catalogue's services with their BM25 impacts: what every query searches.
     impacts: Impacts,
+}
+
+/// The part of a search that depends on the query's words alone: its plan,
+/// the Verrichtungen its stage words name, the catalogue's candidates with
+/// their text score, and "did you mean". Kept across tenants, so that the same
+/// words (a typo included) asked on many portals are planned and scored once;
+/// each tenant's signals, local documents, order and facets follow per search.
+struct ByWords {
+    plan: Vec<PlannedWord>,
+    stages: HashSet<u16>,
+    candidates: Vec<(usize, f32)>,
+    suggestion: OnceLock<Option<String>>,
+}
+
+impl ByWords {
+    /// Approximate bytes, for the cache's bound.
+    fn weight(&self, key: &str) -> u32 {
+        let plan: usize = self
+            .plan
+            .iter()
+            .map(|p| 256 + p.loose.iter().map(|l| l.text.len() + 32).sum::<usize>())
+            .sum();
+        let bytes = key.len()
+            + plan
+            + self.stages.len() * 8
+            + self.candidates.len() * std::mem::size_of::<(usize, f32)>()
+            + 256;
+        u32::try_from(bytes).unwrap_or(u32::MAX)
+    }
 }
 
 /// One query word as searched: its exact terms, its weight in the query, and
@@ -175,6 +207,7 @@ impl SearchIndex {
         synonyms: Synonyms,
         lexicon: &[String],
         stages: &StageRules,
+        words_cache_bytes: u64,
     ) -> tantivy::Result<SearchIndex> {
         let mut sb = Schema::builder();
         let text_options = TextOptions::default().set_indexing_options(
@@ -241,6 +274,13 @@ impl SearchIndex {
             impacts: Impacts::build(&analysed, FIELDS.map(|(_, w)| w)),
             by_length,
             word_terms: moka::sync::Cache::new(WORD_TERMS_KEPT),
+            // A typical query's words take a few KB, the broadest (every service) about 80 KB.
+            by_words: (words_cache_bytes > 0).then(|| {
+                moka::sync::Cache::builder()
+                    .max_capacity(words_cache_bytes)
+                    .weigher(|k: &String, v: &Arc<ByWords>| v.weight(k))
+                    .build()
+            }),
             facts: facts(catalogue),
             stages: Stages::resolve(stages, catalogue, &analyzer),
             catalogue_version: catalogue.version,
@@ -288,14 +328,14 @@ impl SearchIndex {
         if query_words.is_empty() {
             return SearchResults::default();
         }
-        let plan = self.plan(&query_words);
-        let stages = self.stage_codes(&plan);
-        let mut central = self.impacts.search(&self.impact_plan(&plan));
+        let by_words = self.by_words(&query_words);
+        let stages = &by_words.stages;
+        let mut central = by_words.candidates.clone();
         let mut locals = Vec::new();
         let catalogue_only = central.len();
         if self.has_local(tenant.scope) {
             let searcher = self.reader.searcher();
-            let query = self.local_query(&plan, tenant.scope);
+            let query = self.local_query(&by_words.plan, tenant.scope);
             if let Ok(scored) =
                 searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())
             {
@@ -310,13 +350,36 @@ impl SearchIndex {
             }
         }
         let deduplicate = central.len() > catalogue_only;
-        let ranked = self.ranked(central, deduplicate, &locals, tenant, &stages);
+        let ranked = self.ranked(central, deduplicate, &locals, tenant, stages);
         let ranked = self.order(ranked, req);
-        let mut results = self.facets_and_filter(ranked, &locals, c, tenant, &stages, req);
+        let mut results = self.facets_and_filter(ranked, &locals, c, tenant, stages, req);
         if results.total == 0 {
-            results.suggestion = self.did_you_mean(&query_words);
+            results.suggestion = by_words
+                .suggestion
+                .get_or_init(|| self.did_you_mean(&query_words))
+                .clone();
         }
         results
+    }
+
+    /// The tenant-independent part of a search for these words, planned and
+    /// scored once while it stays in the cache.
+    fn by_words(&self, query_words: &[String]) -> Arc<ByWords> {
+        let make = || {
+            let plan = self.plan(query_words);
+            let stages = self.stage_codes(&plan);
+            let candidates = self.impacts.search(&self.impact_plan(&plan));
+            Arc::new(ByWords {
+                plan,
+                stages,
+                candidates,
+                suggestion: OnceLock::new(),
+            })
+        };
+        match &self.by_words {
+            Some(cache) => cache.get_with(query_words.join(" "), make),
+            None => make(),
+        }
     }
 
     /// The Verrichtungen the query's stage words name ("abholen": Ausgabe).

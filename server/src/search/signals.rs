@@ -49,9 +49,9 @@ impl Shared {
             popularity: RwLock::new(None),
             views_changed: AtomicBool::new(false),
             popularity_every,
-            // Half for results, half for the answers made of them.
-            results: ResultCache::new(result_cache_bytes / 2),
-            bodies: BodyCache::new(result_cache_bytes / 2),
+            // The budget's other quarter is for what query words find (see `SearchConfig`).
+            results: ResultCache::new(result_cache_bytes * 3 / 8),
+            bodies: BodyCache::new(result_cache_bytes * 3 / 8),
             misses: Mutex::new(misses::Pending::default()),
         }
     }
