@@ -374,6 +374,16 @@ backend_test!(
         publish("## Herausgeber\n\nErste Fassung", "0").await;
         let (_, page) = app.page(KIEL, "/impressum").await;
         assert!(page.contains("Erste Fassung") && page.contains("<h2>Herausgeber</h2>"));
+        let served = app.state.tenants().by_slug("kiel").unwrap().clone();
+        assert!(
+            served.config.legal.impressum.is_empty(),
+            "served tenants keep no legal text in memory"
+        );
+        let (_, other) = app.page(KIEL, "/datenschutz").await;
+        assert!(
+            other.contains("<main"),
+            "the other legal pages still render"
+        );
         publish("Zweite Fassung", "2").await;
         assert!(app
             .page(KIEL, "/impressum")
@@ -931,5 +941,21 @@ backend_test!(
         }
         // The citizens' page is kept now; the preview still shows the draft.
         assert!(preview("personalausweis").await.contains(DRAFT));
+        // Legal texts, kept in the store only, preview with their drafts too.
+        let (s, _, _) = post(
+            &app,
+            KIEL,
+            "/redaktion/rechtliches/impressum",
+            &e,
+            &[("markdown", "Entwurf des Impressums"), ("rev", "0")],
+        )
+        .await;
+        assert_eq!(s, 303);
+        let (s, page) = get(&app, KIEL, "/redaktion/vorschau/impressum", &e.cookie).await;
+        assert_eq!(s, 200);
+        assert!(page.contains("Entwurf des Impressums"));
+        let (_, public) = app.page(KIEL, "/impressum").await;
+        assert!(!public.contains("Entwurf des Impressums"));
+        assert!(public.contains("Impressum"));
     }
 );

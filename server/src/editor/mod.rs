@@ -556,6 +556,7 @@ pub fn is_legal_page(key: &str) -> bool {
 /// Drafts of every kind applied over the published state: what a preview shows.
 pub async fn with_drafts(store: &Store, tenant: &Tenant) -> Result<Tenant, StoreError> {
     let mut preview = tenant.clone();
+    preview.config = crate::tenancy::full_config(store, tenant).await?;
     let mut local = (*tenant.local).clone();
     for item in content::drafts(store, tenant.scope()).await? {
         let Some(draft) = item.draft.clone() else {

@@ -777,37 +777,38 @@ fn text_page(state: &AppState, tenant: &Tenant, title: &str, blocks: Vec<Block>)
     ))
 }
 
-pub async fn impressum(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
-    text_page(
-        &state,
-        &t,
-        "Impressum",
-        vec![Block::Html(crate::richtext::markdown(
-            &t.config.legal.impressum,
-        ))],
-    )
+pub async fn impressum(state: State<AppState>, t: TenantExt) -> Response {
+    legal_page(state, t, "Impressum", |l| &l.impressum).await
 }
 
-pub async fn datenschutz(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
-    text_page(
-        &state,
-        &t,
-        "Datenschutzerklärung",
-        vec![Block::Html(crate::richtext::markdown(
-            &t.config.legal.datenschutz,
-        ))],
-    )
+pub async fn datenschutz(state: State<AppState>, t: TenantExt) -> Response {
+    legal_page(state, t, "Datenschutzerklärung", |l| &l.datenschutz).await
 }
 
-pub async fn barrierefreiheit(State(state): State<AppState>, Extension(t): TenantExt) -> Response {
-    text_page(
-        &state,
-        &t,
-        "Erklärung zur Barrierefreiheit",
-        vec![Block::Html(crate::richtext::markdown(
-            &t.config.legal.barrierefreiheit,
-        ))],
-    )
+pub async fn barrierefreiheit(state: State<AppState>, t: TenantExt) -> Response {
+    legal_page(state, t, "Erklärung zur Barrierefreiheit", |l| {
+        &l.barrierefreiheit
+    })
+    .await
+}
+
+/// A legal page: its text comes from the store (served tenants do not keep
+/// it), and the page cache keeps the rendered page.
+async fn legal_page(
+    State(state): State<AppState>,
+    Extension(t): TenantExt,
+    title: &str,
+    text: fn(&crate::tenancy::Legal) -> &String,
+) -> Response {
+    match crate::tenancy::full_config(state.store(), &t).await {
+        Ok(config) => text_page(
+            &state,
+            &t,
+            title,
+            vec![Block::Html(crate::richtext::markdown(text(&config.legal)))],
+        ),
+        Err(e) => AppError::from(e).into_response(),
+    }
 }
 
 const ABOUT_GENERATED: &str = "## Zuständigkeiten

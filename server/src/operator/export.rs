@@ -36,6 +36,7 @@ async fn rows(store: &Store, sql: &str, id: i64) -> Result<Vec<sqlx::any::AnyRow
 
 pub async fn export(store: &Store, t: &Tenant) -> Result<Value, OperatorError> {
     let id = t.id;
+    let config = crate::tenancy::full_config(store, t).await?;
     let mut content = Vec::new();
     for r in rows(store, "SELECT kind, item_key, published_version, draft, draft_rev, review_due FROM content_items WHERE tenant_id = $1 ORDER BY kind, item_key", id).await? {
         let (kind, key) = (text(&r, "kind")?, text(&r, "item_key")?);
@@ -106,7 +107,7 @@ pub async fn export(store: &Store, t: &Tenant) -> Result<Value, OperatorError> {
         "tenant": {
             "slug": t.slug.as_str(), "name": t.name, "kind": t.kind.as_str(), "ars": t.ars.as_str(),
             "status": t.status.as_str(), "require_approval": t.require_approval,
-            "config": serde_json::to_value(&t.config).unwrap_or(Value::Null),
+            "config": serde_json::to_value(&config).unwrap_or(Value::Null),
         },
         "hosts": t.hosts,
         "aliases": aliases,

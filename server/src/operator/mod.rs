@@ -432,7 +432,7 @@ pub async fn onboard(
 
 /// What must be done before a portal goes live, with whether it is.
 pub async fn checklist(store: &Store, t: &Tenant) -> Result<Vec<(&'static str, bool)>, StoreError> {
-    let c = &t.config;
+    let c = &crate::tenancy::full_config(store, t).await?;
     let editors = sqlx::query("SELECT COUNT(*) AS n FROM editor_roles WHERE tenant_id = $1")
         .bind(t.id)
         .fetch_one(store.pool())

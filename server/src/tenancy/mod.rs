@@ -115,7 +115,7 @@ pub struct ContactInfo {
     pub opening_hours: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Legal {
     pub impressum: String,
@@ -159,6 +159,7 @@ pub struct Tenant {
     /// The area the tenant serves: a Gemeinde (12 digits) or a Gemeindeverband (9).
     pub ars: Ars,
     pub hosts: Vec<String>,
+    /// Without the legal texts, except in a preview: see [`full_config`].
     pub config: TenantConfig,
     /// Bumped on every change; with `upstream`, part of every cache key.
     pub version: i64,
@@ -316,6 +317,7 @@ impl Tenants {
         &self.all
     }
 
+    /// Every tenant as served (see [`served_config`]), with hosts, local content and aliases.
     pub async fn load(store: &Store) -> Result<Tenants, StoreError> {
         // Read first: a change made while loading is then seen at the next poll.
         let change = last_change(store).await?;
@@ -331,10 +333,9 @@ impl Tenants {
                 .push(text(&r, "host")?);
         }
         let mut tenants = Vec::new();
-        for r in sqlx::query("SELECT * FROM tenants ORDER BY slug")
-            .fetch_all(store.pool())
-            .await?
-        {
+        // Row by row: all settings at once would be ~150 MB at Germany scale.
+        let mut rows = sqlx::query("SELECT * FROM tenants ORDER BY slug").fetch(store.pool());
+        while let Some(r) = futures_util::TryStreamExt::try_next(&mut rows).await? {
             let id = int(&r, "id")?.unwrap_or(0);
             let decode = |e: String| sqlx::Error::Decode(e.into());
             tenants.push(Tenant {
@@ -345,8 +346,7 @@ impl Tenants {
                     .map_err(|e| decode(e.to_string()))?,
                 ars: Ars::parse(&text(&r, "ars")?).map_err(|e| decode(e.to_string()))?,
                 hosts: hosts.remove(&id).unwrap_or_default(),
-                config: serde_json::from_str(&text(&r, "config")?)
-                    .map_err(|e| decode(e.to_string()))?,
+                config: served_config(&text(&r, "config")?).map_err(decode)?,
                 version: int(&r, "version")?.unwrap_or(1),
                 upstream: 0,
                 local: Arc::new(local.remove(&id).unwrap_or_default()),
@@ -355,6 +355,7 @@ impl Tenants {
                 status: TenantStatus::parse(&text(&r, "status")?),
             });
         }
+        drop(rows);
         crate::editor::local::follow_sources(&mut tenants);
         let loaded = Tenants::new(tenants);
         let by_id: HashMap<i64, Arc<Tenant>> =
@@ -374,4 +375,28 @@ impl Tenants {
             ..loaded
         })
     }
+}
+
+/// A tenant's settings as every instance keeps them: without the legal texts.
+/// Those are 10 KB and more per tenant (at Germany scale 130 MB of each
+/// instance's memory), and are read only to render their three pages (then
+/// kept by the page cache), for editors and for the operator: [`full_config`].
+fn served_config(json: &str) -> Result<TenantConfig, String> {
+    let mut config: TenantConfig = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    config.legal = Legal::default();
+    Ok(config)
+}
+
+/// A tenant's settings with its legal texts: from the store, or for a preview
+/// the drafts it was built with (see `editor::with_drafts`).
+pub async fn full_config(store: &Store, tenant: &Tenant) -> Result<TenantConfig, StoreError> {
+    if tenant.preview {
+        return Ok(tenant.config.clone());
+    }
+    let row = sqlx::query("SELECT config FROM tenants WHERE id = $1")
+        .bind(tenant.id)
+        .fetch_one(store.pool())
+        .await?;
+    serde_json::from_str(&text(&row, "config")?)
+        .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))
 }

@@ -626,7 +626,10 @@ async fn load(
     let item = content::item(state.store(), ctx.tenant.scope(), Target { kind, key }).await?;
     let current = match item.as_ref().and_then(Item::current) {
         Some(v) => Some(v.clone()),
-        None => crate::editor::published_portal_value(&ctx.tenant.config, kind, key),
+        None => {
+            let config = crate::tenancy::full_config(state.store(), &ctx.tenant).await?;
+            crate::editor::published_portal_value(&config, kind, key)
+        }
     };
     Ok((item, current))
 }
