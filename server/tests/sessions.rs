@@ -345,3 +345,36 @@ session_test!(
         assert!(!anonymous.contains(NAME) && !anonymous.contains(CSRF));
     }
 );
+
+session_test!(
+    mein_bereich_shows_every_change_of_the_merkliste_at_once,
+    |app: TestApp| async move {
+        let (_, cookie) = logged_in(&app, FRESH).await;
+        let leika = "99115005104000";
+        // Read twice: the second comes from this instance's memory.
+        assert!(!lists(&app, &cookie, leika).await);
+        assert!(!lists(&app, &cookie, leika).await);
+        for (action, expected) in [("merken", true), ("entfernen", false), ("merken", true)] {
+            let fields = [("csrf", CSRF), ("leika", leika), ("aktion", action)];
+            assert_eq!(
+                post(&app, "/mein-bereich/merkliste", &cookie, &fields).await,
+                303
+            );
+            assert_eq!(
+                lists(&app, &cookie, leika).await,
+                expected,
+                "after {action}"
+            );
+        }
+    }
+);
+
+/// Whether Mein Bereich lists the service on the Merkliste.
+async fn lists(app: &TestApp, cookie: &str, leika: &str) -> bool {
+    let res = get(app, "/mein-bereich", cookie).await;
+    assert_eq!(res.status(), 200);
+    res.text()
+        .await
+        .unwrap()
+        .contains(&format!("/leistungen/{leika}"))
+}

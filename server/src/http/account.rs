@@ -585,17 +585,17 @@ pub async fn my_area(
 ) -> Result<Response, AppError> {
     let c = state.catalogue();
     let tenants = state.tenants();
-    let favourites = account::favourites(state.store(), &s.citizen_id)
+    let favourites = super::personal::favourites(&state, &s.citizen_id)
         .await?
-        .into_iter()
+        .iter()
         .filter_map(|(leika, slug)| {
-            let l = c.leistung(&LeikaKey::parse(&leika).ok()?)?;
+            let l = c.leistung(&LeikaKey::parse(leika).ok()?)?;
             Some(app::Favourite {
                 href: service_href(l, ""),
                 name: l.name.clone(),
-                leika,
+                leika: leika.clone(),
                 saved_on: (slug != tenant.slug.as_str())
-                    .then(|| tenants.by_slug(&slug).map(|t| t.name.clone()))
+                    .then(|| tenants.by_slug(slug).map(|t| t.name.clone()))
                     .flatten(),
             })
         })

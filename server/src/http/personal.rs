@@ -1,8 +1,9 @@
-//! What a logged-in citizen's every page shows besides the page itself: the
-//! unread count in the header and, on service pages, whether the service is
-//! on the Merkliste. Kept briefly per citizen in this instance's memory (never
-//! in the shared page cache) and dropped at once when the citizen or a sender
-//! changes it here; a change on another instance shows within `TTL`.
+//! What a logged-in citizen's pages show of the citizen: the unread count in
+//! the header, the Merkliste (on service pages whether the service is on it),
+//! and the Postfach's lists. Kept briefly per citizen in this instance's
+//! memory (never in the shared page cache) and dropped at once when the
+//! citizen or a sender changes it here; a change on another instance shows
+//! within `TTL`.
 //! Pages that are the same for everyone are taken from the page cache and
 //! only these parts put in.
 
@@ -18,7 +19,6 @@ use axum::http::{HeaderValue, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 use moka::sync::Cache;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,7 +26,10 @@ const TTL: Duration = Duration::from_secs(2);
 
 pub struct PersonalCache {
     unread: Cache<String, u64>,
-    favourites: Cache<String, Arc<HashSet<String>>>,
+    /// (LeiKa key, slug of the portal it was saved on), in the saved order.
+    favourites: Cache<String, Arc<Vec<(String, String)>>>,
+    /// Per citizen and folder (archive or not).
+    messages: Cache<(String, bool), Arc<Vec<crate::postfach::MessageSummary>>>,
 }
 
 impl PersonalCache {
@@ -40,6 +43,10 @@ impl PersonalCache {
                 .max_capacity(capacity)
                 .time_to_live(TTL)
                 .build(),
+            messages: Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(TTL)
+                .build(),
         }
     }
 
@@ -47,7 +54,40 @@ impl PersonalCache {
     pub fn forget(&self, citizen: &str) {
         self.unread.invalidate(citizen);
         self.favourites.invalidate(citizen);
+        for archive in [false, true] {
+            self.messages.invalidate(&(citizen.to_string(), archive));
+        }
     }
+}
+
+/// The citizen's Merkliste: (LeiKa key, slug of the portal it was saved on).
+pub async fn favourites(
+    state: &AppState,
+    citizen: &str,
+) -> Result<Arc<Vec<(String, String)>>, StoreError> {
+    let cache = &state.personal().favourites;
+    if let Some(saved) = cache.get(citizen) {
+        return Ok(saved);
+    }
+    let saved = Arc::new(crate::auth::account::favourites(state.store(), citizen).await?);
+    cache.insert(citizen.to_string(), saved.clone());
+    Ok(saved)
+}
+
+/// The messages of the citizen's Postfach or archive, newest first.
+pub async fn messages(
+    state: &AppState,
+    citizen: &str,
+    archive: bool,
+) -> Result<Arc<Vec<crate::postfach::MessageSummary>>, StoreError> {
+    let cache = &state.personal().messages;
+    let key = (citizen.to_string(), archive);
+    if let Some(list) = cache.get(&key) {
+        return Ok(list);
+    }
+    let list = Arc::new(crate::postfach::list(state.store(), citizen, archive).await?);
+    cache.insert(key, list.clone());
+    Ok(list)
 }
 
 /// Unread messages in the citizen's Postfach.
@@ -67,18 +107,10 @@ pub async fn is_favourite(
     citizen: &str,
     leika: &str,
 ) -> Result<bool, StoreError> {
-    let cache = &state.personal().favourites;
-    if let Some(saved) = cache.get(citizen) {
-        return Ok(saved.contains(leika));
-    }
-    let saved: HashSet<String> = crate::auth::account::favourites(state.store(), citizen)
+    Ok(favourites(state, citizen)
         .await?
-        .into_iter()
-        .map(|(leika, _)| leika)
-        .collect();
-    let found = saved.contains(leika);
-    cache.insert(citizen.to_string(), Arc::new(saved));
-    Ok(found)
+        .iter()
+        .any(|(saved, _)| saved == leika))
 }
 
 /// A logged-in citizen's GET: the cached anonymous page of the URL with the

@@ -50,13 +50,13 @@ pub async fn inbox(
     Query(q): Query<FolderQuery>,
 ) -> Result<Response, AppError> {
     let archive = q.ordner.as_deref() == Some("archiv");
-    let messages = postfach::list(state.store(), &s.citizen_id, archive)
+    let messages = super::personal::messages(&state, &s.citizen_id, archive)
         .await?
-        .into_iter()
+        .iter()
         .map(|m| app::MessageRow {
             href: format!("/postfach/{}", m.id),
-            subject: m.subject,
-            sender: m.sender,
+            subject: m.subject.clone(),
+            sender: m.sender.clone(),
             date: german_datetime(m.sent_at),
             unread: !m.read,
             attachments: m.attachments as usize,
