@@ -403,12 +403,7 @@ async fn publish_item(
     let scope = tenant.scope();
     let (_, new, version) = content::publish_in(tx, scope, t, who, tenant.require_approval).await?;
     if t.kind.is_portal_wide() {
-        let row = sqlx::query("SELECT config FROM tenants WHERE id = $1")
-            .bind(scope.id())
-            .fetch_one(&mut **tx)
-            .await?;
-        let mut config: TenantConfig = serde_json::from_str(&text(&row, "config")?)
-            .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;
+        let mut config = crate::tenancy::stored_config(&mut **tx, scope).await?;
         apply(&mut config, t, &new);
         let json = serde_json::to_string(&config)
             .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))?;

@@ -393,9 +393,17 @@ pub async fn full_config(store: &Store, tenant: &Tenant) -> Result<TenantConfig,
     if tenant.preview {
         return Ok(tenant.config.clone());
     }
+    stored_config(store.pool(), tenant.scope()).await
+}
+
+/// A tenant's settings as stored, legal texts included; also inside a transaction.
+pub async fn stored_config<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    scope: TenantScope,
+) -> Result<TenantConfig, StoreError> {
     let row = sqlx::query("SELECT config FROM tenants WHERE id = $1")
-        .bind(tenant.id)
-        .fetch_one(store.pool())
+        .bind(scope.id())
+        .fetch_one(db)
         .await?;
     serde_json::from_str(&text(&row, "config")?)
         .map_err(|e| StoreError::Sqlx(sqlx::Error::Decode(e.into())))
