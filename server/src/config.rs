@@ -117,6 +117,9 @@ pub enum LinksAction {
         /// Links checked at the same time.
         #[arg(long, default_value_t = 8)]
         parallel: usize,
+        /// Also request addresses that are not public (loopback, private networks).
+        #[arg(long, env = "LINK_CHECK_INTERNAL", default_value_t = false)]
+        internal: bool,
     },
 }
 
@@ -199,6 +202,10 @@ pub struct Config {
     /// Check every online-service link this often (hours); 0: only `links check`.
     #[arg(long, env = "LINK_CHECK_HOURS", default_value_t = 0)]
     pub link_check_hours: u64,
+    /// Let the link check request addresses that are not public (loopback,
+    /// private networks): only for closed networks and tests.
+    #[arg(long, env = "LINK_CHECK_INTERNAL", default_value_t = false)]
+    pub link_check_internal: bool,
     /// Prometheus metrics at `/metrics` on this address (e.g. 127.0.0.1:9100); unset: off.
     #[arg(long, env = "METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,

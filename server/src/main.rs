@@ -341,6 +341,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 buergerportal::config::LinksAction::Check {
                     timeout_secs,
                     parallel,
+                    internal,
                 },
         } => {
             let (store, catalogue) = store_with_catalogue(&config).await?;
@@ -348,6 +349,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let limits = buergerportal::operator::links::Limits {
                 timeout: std::time::Duration::from_secs(timeout_secs.max(1)),
                 parallel,
+                internal,
                 ..Default::default()
             };
             let urls = buergerportal::operator::links::all_urls(&catalogue, &tenants);

@@ -1,6 +1,7 @@
 //! The link checker against a local server (never the internet): broken,
 //! refusing robots and slow are told apart, redirects are followed up to the
-//! limit, and a tenant's report puts its most viewed services first.
+//! limit, a tenant's report puts its most viewed services first, and links
+//! into the operator's own network are never requested.
 
 mod common;
 
@@ -12,6 +13,8 @@ use buergerportal::editor::content::{save_draft, Target, Who};
 use buergerportal::editor::model::Kind;
 use buergerportal::operator::links::{self, Limits, Outcome};
 use common::TestApp;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 async fn local_server() -> String {
@@ -52,6 +55,8 @@ const LIMITS: Limits = Limits {
     timeout: Duration::from_millis(1500),
     redirects: 5,
     parallel: 4,
+    // The test server listens on loopback.
+    internal: true,
 };
 
 #[tokio::test]
@@ -158,3 +163,38 @@ backend_test!(
         assert!(kiel_report.iter().all(|r| !r.link.url.starts_with(&base)));
     }
 );
+
+#[tokio::test]
+async fn links_into_the_operators_network_are_never_requested() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    let app = Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async { "intern" }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let urls: Vec<String> = [
+        format!("http://127.0.0.1:{port}/ok"),
+        // A name that resolves to loopback is refused when it is resolved.
+        format!("http://localhost:{port}/ok"),
+        format!("http://[::ffff:127.0.0.1]:{port}/ok"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/".to_string(),
+    ]
+    .into();
+    let guarded = Limits {
+        internal: false,
+        ..LIMITS
+    };
+    let results = links::check(&urls, guarded, |_| {}).await;
+    for r in &results {
+        assert_eq!(r.outcome, Outcome::Internal, "{r:?}");
+    }
+    assert_eq!(requests.load(Ordering::SeqCst), 0, "no request reached it");
+    // Allowed by the operator, the same server is checked.
+    let results = links::check(&urls[..1], LIMITS, |_| {}).await;
+    assert_eq!(results[0].outcome, Outcome::Ok);
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+}

@@ -121,7 +121,7 @@ pub async fn refresh_loop(state: AppState, mut wake: Option<Wake>) {
 
 /// Checks every link every `hours` hours (measured from the last check
 /// recorded by any instance, so instances do not repeat each other's work).
-pub async fn link_check_loop(state: AppState, hours: u64) {
+pub async fn link_check_loop(state: AppState, hours: u64, internal: bool) {
     use crate::operator::links;
     let every = (hours.max(1) * 3600) as i64;
     loop {
@@ -133,7 +133,11 @@ pub async fn link_check_loop(state: AppState, hours: u64) {
             continue;
         }
         let urls = links::all_urls(&state.catalogue(), &state.tenants());
-        let results = links::check(&urls, links::Limits::default(), |_| {}).await;
+        let limits = links::Limits {
+            internal,
+            ..Default::default()
+        };
+        let results = links::check(&urls, limits, |_| {}).await;
         match links::record(state.store(), &results, crate::clock::now_unix()).await {
             Ok(()) => tracing::info!(links = results.len(), "Links geprüft"),
             Err(e) => {

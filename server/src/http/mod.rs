@@ -351,6 +351,7 @@ pub async fn serve(config: Config) -> Result<(), crate::StartError> {
         tokio::spawn(background::link_check_loop(
             state.clone(),
             config.link_check_hours,
+            config.link_check_internal,
         ));
     }
     let wake = background::listen_for_changes(&state, &config.database_url());

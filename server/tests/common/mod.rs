@@ -68,6 +68,7 @@ pub fn config(database_url: String) -> Config {
         metrics_bind: None,
         login_host: None,
         link_check_hours: 0,
+        link_check_internal: false,
         database_url: Some(database_url),
         data_dir: std::env::temp_dir(),
         tenants_dir: repo("tenants"),
