@@ -1,7 +1,9 @@
 // One login callback for every tenant (LOGIN_HOST, issue 13): the Servicekonto
 // knows a single redirect URI, on the login host; the login host verifies the
 // answer and hands it to the tenant's host with a one-time code, which only the
-// browser that started the login can redeem. Headless Chromium, JavaScript off.
+// browser that started the login can redeem; after logout the provider returns
+// to the login host, which sends the browser on to the tenant it came from.
+// Headless Chromium, JavaScript off.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +26,8 @@ before(async () => {
   op = await startProvider({
     port: 0,
     redirectUris: [`http://${loginHost}/anmelden/callback`],
-    postLogoutRedirectUris: Object.values(TENANTS).map((t) => `http://${t.host}:${port}/`),
+    // And the only address to return to after logout: the login host's.
+    postLogoutRedirectUris: [`http://${loginHost}/abgemeldet`],
   });
   server = await startServer({
     port,
@@ -131,10 +134,41 @@ describe('central login host', () => {
     assert.notEqual(new URL(thief.url()).pathname, '/mein-bereich', 'not signed in');
   });
 
+  test('logout returns through the login host to the tenant it began on', async (t) => {
+    const page = await newPage(t);
+    await loginOn(page, 'husum');
+    const header = page.locator('.site-header');
+    await Promise.all([
+      page.waitForURL((url) => url.origin === op.issuer),
+      header.getByRole('button', { name: 'Abmelden' }).click(),
+    ]);
+    const seen = [];
+    page.on('request', (r) => {
+      if (r.isNavigationRequest()) seen.push(r.url());
+    });
+    const husum = new URL(server.url('husum', '/'));
+    await Promise.all([
+      page.waitForURL((url) => url.origin === husum.origin),
+      page.getByRole('button', { name: 'Ja, abmelden' }).click(),
+    ]);
+    assert.ok(
+      seen.some((u) => u.startsWith(`http://${loginHost}/abgemeldet?`)),
+      `the provider returned to the login host: ${seen.join(' ')}`,
+    );
+    assert.equal(page.url(), husum.href);
+    assert.equal(await header.getByRole('link', { name: 'Anmelden', exact: true }).count(), 1);
+    await page.goto(server.url('husum', '/mein-bereich'));
+    assert.notEqual(new URL(page.url()).pathname, '/mein-bereich', 'signed out');
+  });
+
   test('the login host serves nothing but the callback', async () => {
     const res = await server.request(`http://${loginHost}/`);
     assert.equal(res.status, 404);
     const stray = await server.request(`http://${loginHost}/anmelden/callback?state=unbekannt&code=x`);
     assert.equal(stray.status, 400);
+    // After logout it sends browsers on only to a tenant's own origin.
+    const elsewhere = await server.request(`http://${loginHost}/abgemeldet?state=${encodeURIComponent('http://evil.example')}`);
+    assert.equal(elsewhere.status, 200);
+    assert.equal(elsewhere.headers.location, undefined);
   });
 });

@@ -378,3 +378,40 @@ async fn lists(app: &TestApp, cookie: &str, leika: &str) -> bool {
         .unwrap()
         .contains(&format!("/leistungen/{leika}"))
 }
+
+/// After the Servicekonto's logout, the login host sends the browser on to the
+/// tenant the logout began on, and to nowhere else.
+#[tokio::test]
+async fn the_login_host_returns_a_logged_out_browser_only_to_a_tenant() {
+    let app = TestApp::spawn_with(Backend::Sqlite, |c| {
+        c.login_host = Some("login.localhost".into());
+    })
+    .await;
+    let back = |origin: &str| {
+        format!(
+            "/abgemeldet?state={}",
+            form_urlencoded::byte_serialize(origin.as_bytes()).collect::<String>()
+        )
+    };
+    let res = app
+        .get("login.localhost", &back("http://husum.localhost:3000"))
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "http://husum.localhost:3000/");
+    for foreign in [
+        "http://evil.example",
+        "https://husum.localhost",
+        "http://evil.example/@husum.localhost",
+        "http://husum.localhost@evil.example",
+        "//evil.example",
+        "",
+    ] {
+        let res = app.get("login.localhost", &back(foreign)).await;
+        assert_eq!(res.status(), 200, "{foreign}");
+        assert!(res.headers().get("location").is_none(), "{foreign}");
+        assert!(res.text().await.unwrap().contains("abgemeldet"));
+    }
+    // The tenants' hosts do not answer it.
+    let res = app.get(KIEL, &back("http://husum.localhost")).await;
+    assert_eq!(res.status(), 404);
+}

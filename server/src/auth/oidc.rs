@@ -355,7 +355,13 @@ impl Oidc {
     }
 
     /// The provider's logout URL (RP-initiated logout), if it offers one.
-    pub async fn logout_url(&self, id_token: &str, post_logout: &str) -> Option<String> {
+    /// `state` comes back to `post_logout` unchanged.
+    pub async fn logout_url(
+        &self,
+        id_token: &str,
+        post_logout: &str,
+        state: Option<&str>,
+    ) -> Option<String> {
         let m = self.metadata(false).await.ok()?;
         let endpoint = m.additional_metadata().end_session_endpoint.clone()?;
         let mut request = openidconnect::LogoutRequest::from(endpoint);
@@ -364,6 +370,9 @@ impl Oidc {
         }
         if let Ok(url) = PostLogoutRedirectUrl::new(post_logout.to_string()) {
             request = request.set_post_logout_redirect_uri(url);
+        }
+        if let Some(state) = state {
+            request = request.set_state(openidconnect::CsrfToken::new(state.to_string()));
         }
         Some(request.http_get_url().to_string())
     }

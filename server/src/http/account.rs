@@ -213,16 +213,26 @@ pub async fn login(
 /// Where the Servicekonto returns: the central login host, or this tenant's host.
 fn callback_url(state: &AppState, tenant_origin: &str) -> String {
     match state.login_host() {
-        Some(host) => {
-            let scheme = if state.public_https() {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}/anmelden/callback")
-        }
+        Some(_) => central_url(state, "/anmelden/callback"),
         None => format!("{tenant_origin}/anmelden/callback"),
     }
+}
+
+fn scheme(state: &AppState) -> &'static str {
+    if state.public_https() {
+        "https"
+    } else {
+        "http"
+    }
+}
+
+/// A path on the central login host (`LOGIN_HOST` must be set).
+fn central_url(state: &AppState, path: &str) -> String {
+    format!(
+        "{}://{}{path}",
+        scheme(state),
+        state.login_host().unwrap_or_default()
+    )
 }
 
 #[derive(Deserialize)]
@@ -503,10 +513,45 @@ pub async fn login_host(State(state): State<AppState>, req: Request, next: Next)
     if login.is_none() || login != host {
         return next.run(req).await;
     }
-    if req.method() == axum::http::Method::GET && req.uri().path() == "/anmelden/callback" {
-        return central_callback(state, req.uri()).await;
+    if req.method() != axum::http::Method::GET {
+        return StatusCode::NOT_FOUND.into_response();
     }
-    StatusCode::NOT_FOUND.into_response()
+    match req.uri().path() {
+        "/anmelden/callback" => central_callback(state, req.uri()).await,
+        "/abgemeldet" => central_logged_out(&state, req.uri()),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct LoggedOutQuery {
+    state: Option<String>,
+}
+
+/// `/abgemeldet` on `LOGIN_HOST`: back from the Servicekonto's logout, on to
+/// the tenant's start page the logout began on. Only a tenant's own origin
+/// is followed, so the address cannot send anyone elsewhere.
+fn central_logged_out(state: &AppState, uri: &axum::http::Uri) -> Response {
+    let origin = Query::<LoggedOutQuery>::try_from_uri(uri)
+        .ok()
+        .and_then(|Query(q)| q.state);
+    let tenant_origin = origin.filter(|o| {
+        o.strip_prefix(scheme(state))
+            .and_then(|rest| rest.strip_prefix("://"))
+            .is_some_and(|host| {
+                !host.contains(['/', '?', '#', '@', '\\'])
+                    && state.tenants().resolve(host).is_some()
+            })
+    });
+    match tenant_origin {
+        Some(o) => Redirect::to(&format!("{o}/")).into_response(),
+        None => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "Sie sind abgemeldet. Öffnen Sie wieder das Portal Ihrer Kommune.",
+        )
+            .into_response(),
+    }
 }
 
 fn level_not_reached(
@@ -569,9 +614,15 @@ pub async fn logout(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     tracing::info!(target: "auth", "Abmeldung");
-    let back = format!("{}/", origin(&state, &headers)?);
+    let here = origin(&state, &headers)?;
+    // With one login host the Servicekonto knows one address to return to
+    // after logout as well; the login host sends the browser on to `here`.
+    let (back, back_state) = match state.login_host() {
+        Some(_) => (central_url(&state, "/abgemeldet"), Some(here.as_str())),
+        None => (format!("{here}/"), None),
+    };
     let target = match state.oidc() {
-        Some(oidc) => oidc.logout_url(&s.id_token, &back).await,
+        Some(oidc) => oidc.logout_url(&s.id_token, &back, back_state).await,
         None => None,
     };
     Ok(Redirect::to(target.as_deref().unwrap_or("/")).into_response())

@@ -149,7 +149,7 @@ pub async fn logout(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let back = format!("{}/", origin(&state, &headers)?);
     let target = match state.editor_oidc() {
-        Some(oidc) => oidc.logout_url(&me.id_token, &back).await,
+        Some(oidc) => oidc.logout_url(&me.id_token, &back, None).await,
         None => None,
     };
     Ok(Redirect::to(target.as_deref().unwrap_or("/")).into_response())
