@@ -58,7 +58,24 @@ pub fn favourite_form_html(f: FavouriteForm) -> String {
 pub const FAVOURITE_FORM_BEFORE: &str = pages::RESPONSIBILITY_START;
 
 fn fragment<V: IntoView>(view: impl FnOnce() -> V) -> String {
-    Owner::new().with(|| view().to_html().replace("<!>", ""))
+    Owner::new().with(|| without_markers("", &view().to_html()))
+}
+
+/// `prefix` and the HTML without the comments Leptos marks dynamic boundaries
+/// with (a static page needs none), in one allocation. This runs over every
+/// page rendered: memchr's vectorised search and one copy instead of
+/// `str::replace` and a `format!` (2 % of the search page's CPU under load).
+fn without_markers(prefix: &str, html: &str) -> String {
+    const MARKER: &[u8] = b"<!>";
+    let mut out = String::with_capacity(prefix.len() + html.len());
+    out.push_str(prefix);
+    let mut kept = 0;
+    for at in memchr::memmem::find_iter(html.as_bytes(), MARKER) {
+        out.push_str(&html[kept..at]);
+        kept = at + MARKER.len();
+    }
+    out.push_str(&html[kept..]);
+    out
 }
 
 /// Renders a complete HTML document.
@@ -91,7 +108,30 @@ pub fn render(shell: &Shell, title: &str, crumbs: Vec<Crumb>, page: Page) -> Str
             Page::EditorInsight(p) => editor::insight(p).into_any(),
         };
         let html = layout::document(shell, title, crumbs, body).to_html();
-        // Leptos marks dynamic boundaries with comments; a static page needs none.
-        format!("<!DOCTYPE html>{}", html.replace("<!>", ""))
+        without_markers("<!DOCTYPE html>", &html)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_markers;
+
+    #[test]
+    fn markers_go_and_everything_else_stays() {
+        for html in [
+            "",
+            "<!>",
+            "<p>a<!>b</p><!>",
+            "<!><!><!>",
+            "a<!<!>>b",
+            "<!-- kein Marker --><!DOCTYPE>",
+            "ä<!>ö<!>ü",
+        ] {
+            assert_eq!(
+                without_markers("<!DOCTYPE html>", html),
+                format!("<!DOCTYPE html>{}", html.replace("<!>", "")),
+                "{html}"
+            );
+        }
+    }
 }
