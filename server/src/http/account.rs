@@ -158,11 +158,7 @@ pub(super) fn origin(state: &AppState, req_headers: &HeaderMap) -> Result<String
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
         })
         .ok_or_else(|| AppError::BadRequest("Unbekannter Host.".into()))?;
-    let scheme = if state.public_https() {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = state.scheme();
     Ok(format!("{scheme}://{}", host.to_ascii_lowercase()))
 }
 
@@ -218,19 +214,11 @@ fn callback_url(state: &AppState, tenant_origin: &str) -> String {
     }
 }
 
-fn scheme(state: &AppState) -> &'static str {
-    if state.public_https() {
-        "https"
-    } else {
-        "http"
-    }
-}
-
 /// A path on the central login host (`LOGIN_HOST` must be set).
 fn central_url(state: &AppState, path: &str) -> String {
     format!(
         "{}://{}{path}",
-        scheme(state),
+        state.scheme(),
         state.login_host().unwrap_or_default()
     )
 }
@@ -536,7 +524,7 @@ fn central_logged_out(state: &AppState, uri: &axum::http::Uri) -> Response {
         .ok()
         .and_then(|Query(q)| q.state);
     let tenant_origin = origin.filter(|o| {
-        o.strip_prefix(scheme(state))
+        o.strip_prefix(state.scheme())
             .and_then(|rest| rest.strip_prefix("://"))
             .is_some_and(|host| {
                 !host.contains(['/', '?', '#', '@', '\\'])

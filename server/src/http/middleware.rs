@@ -131,11 +131,7 @@ fn moved_permanently(state: &AppState, tenant: &Tenant, req: &Request) -> Respon
     let Some(host) = tenant.hosts.first() else {
         return plain_not_found();
     };
-    let scheme = if state.public_https() {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = state.scheme();
     let port = req
         .headers()
         .get(header::HOST)

@@ -545,11 +545,7 @@ async fn onboard_land(
 /// host, with the scheme of this deployment and the port the console is reached on
 /// (the same listener serves both; a port appears only in development).
 fn tenant_origin(state: &AppState, headers: &HeaderMap, t: &Tenant) -> String {
-    let scheme = if state.public_https() {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = state.scheme();
     let port = super::middleware::request_host_of(headers, state.trust_forwarded_host())
         .as_deref()
         .and_then(|h| h.rsplit_once(':'))

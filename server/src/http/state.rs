@@ -350,6 +350,15 @@ impl AppState {
         self.0.public_https
     }
 
+    /// The scheme browsers reach this deployment with.
+    pub fn scheme(&self) -> &'static str {
+        if self.0.public_https {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     pub fn trust_forwarded_host(&self) -> bool {
         self.0.trust_forwarded_host
     }
